@@ -1,0 +1,24 @@
+//! rapport's core: the domain types and every decision rapport makes about a message
+//! or a conversation, as pure functions with no I/O and no async.
+//!
+//! - [`sentiment`]: a VADER-compatible analyser (same scores as vaderSentiment 3.3.2).
+//! - [`intent`]: explainable cue-phrase rules that name the rule that fired.
+//! - [`priority`]: the priority score, its terms, and the P1–P4 bands.
+//! - [`routing`]: rules that pick a team, and round-robin assignment inside it.
+//! - [`sla`]: due times, on the clock or on a team's business hours.
+//! - [`metrics`]: FRT, NRT, response rate, resolution time, SLA attainment and the rest,
+//!   exactly as `docs/metrics.md` defines them.
+//! - [`config`]: the typed form of `rapport.toml`.
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod intent;
+pub mod metrics;
+pub mod model;
+pub mod priority;
+pub mod routing;
+pub mod sentiment;
+pub mod sla;
+pub mod triage;
+
+pub use model::*;
