@@ -1,1 +1,191 @@
-//! placeholder, being written
+//! The typed form of `rapport.toml`. Parsing the file and layering the environment over
+//! it happen in the binary; here are the shapes, their defaults and their checks.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::intent::IntentConfig;
+use crate::priority::PriorityConfig;
+use crate::routing::Rule;
+use crate::sla::{BusinessHours, Calendar, SlaPolicy};
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Who the organisation is.
+    pub organisation: Organisation,
+    /// Priority weights and bands.
+    pub priority: PriorityConfig,
+    /// Extra intent cues and thresholds.
+    pub intent: IntentConfig,
+    /// Default first-response SLA per band, in minutes.
+    pub sla: SlaPolicy,
+    /// Teams.
+    #[serde(rename = "team")]
+    pub teams: Vec<TeamConfig>,
+    /// Routing rules, tried in order.
+    #[serde(rename = "rule")]
+    pub rules: Vec<Rule>,
+}
+
+/// The `[organisation]` section.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Organisation {
+    /// Display name.
+    pub name: String,
+    /// The organisation's own handles on every platform: what they write is outbound.
+    pub accounts: Vec<String>,
+    /// Handles of bots and auto-responders: what they write is outbound and automated,
+    /// and never stops a response clock.
+    pub bots: Vec<String>,
+}
+
+/// A `[[team]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamConfig {
+    /// The team's name, used by rules and `--team`.
+    pub name: String,
+    /// Members, in round-robin order.
+    #[serde(default)]
+    pub members: Vec<MemberConfig>,
+    /// This team's SLA policy, replacing the default one.
+    #[serde(default)]
+    pub sla: Option<SlaPolicy>,
+    /// Business hours: when given, SLA clocks run only while the team is open.
+    #[serde(default)]
+    pub hours: Option<BusinessHours>,
+}
+
+/// A team member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberConfig {
+    /// User name.
+    pub name: String,
+    /// The most open conversations they take at once; no limit when absent.
+    #[serde(default)]
+    pub capacity: Option<u32>,
+}
+
+/// A configuration that cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A rule names a team that is not configured.
+    #[error(
+        "rule {rule:?} sends conversations to team {team:?}, which no [[team]] defines: add the team or fix the rule"
+    )]
+    UnknownTeam {
+        /// The rule's name.
+        rule: String,
+        /// The team it names.
+        team: String,
+    },
+    /// Two teams share a name.
+    #[error("team {0:?} is defined twice: give each [[team]] its own name")]
+    DuplicateTeam(String),
+    /// A team's business hours are wrong.
+    #[error("team {team:?}: {source}")]
+    Hours {
+        /// The team.
+        team: String,
+        /// What is wrong.
+        source: crate::sla::SlaError,
+    },
+    /// The default SLA policy is wrong.
+    #[error("[sla]: {0}")]
+    Sla(crate::sla::SlaError),
+    /// Band thresholds out of order.
+    #[error("[priority.bands] must have p1 > p2 > p3 (got {p1}, {p2}, {p3})")]
+    Bands {
+        /// P1 threshold.
+        p1: f64,
+        /// P2 threshold.
+        p2: f64,
+        /// P3 threshold.
+        p3: f64,
+    },
+}
+
+impl Config {
+    /// Checks what serde cannot: teams named by rules exist, hours parse, bands are ordered.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.sla.validate().map_err(ConfigError::Sla)?;
+        let mut seen = HashSet::new();
+        for team in &self.teams {
+            if let Some(sla) = &team.sla {
+                sla.validate().map_err(|source| ConfigError::Hours {
+                    team: team.name.clone(),
+                    source,
+                })?;
+            }
+            if !seen.insert(team.name.as_str()) {
+                return Err(ConfigError::DuplicateTeam(team.name.clone()));
+            }
+            if let Some(h) = &team.hours {
+                h.validate().map_err(|source| ConfigError::Hours {
+                    team: team.name.clone(),
+                    source,
+                })?;
+            }
+        }
+        for rule in &self.rules {
+            if let Some(t) = &rule.then.team {
+                if !seen.contains(t.as_str()) {
+                    return Err(ConfigError::UnknownTeam {
+                        rule: rule.name.clone(),
+                        team: t.clone(),
+                    });
+                }
+            }
+        }
+        let b = &self.priority.bands;
+        if !(b.p1 > b.p2 && b.p2 > b.p3) {
+            return Err(ConfigError::Bands {
+                p1: b.p1,
+                p2: b.p2,
+                p3: b.p3,
+            });
+        }
+        Ok(())
+    }
+
+    /// The team of that name.
+    pub fn team(&self, name: &str) -> Option<&TeamConfig> {
+        self.teams.iter().find(|t| t.name == name)
+    }
+
+    /// The SLA policy of a team (its own, else the default).
+    pub fn sla_for(&self, team: Option<&str>) -> &SlaPolicy {
+        team.and_then(|t| self.team(t))
+            .and_then(|t| t.sla.as_ref())
+            .unwrap_or(&self.sla)
+    }
+
+    /// The business-hours calendar of a team, if it has valid hours.
+    pub fn calendar_for(&self, team: Option<&str>) -> Option<Calendar> {
+        team.and_then(|t| self.team(t))
+            .and_then(|t| t.hours.as_ref())
+            .and_then(|h| h.validate().ok())
+    }
+
+    /// Whether a handle is one of the organisation's own accounts (bots included).
+    pub fn is_own_account(&self, handle: &str) -> bool {
+        let o = &self.organisation;
+        same_handle_in(&o.accounts, handle) || same_handle_in(&o.bots, handle)
+    }
+
+    /// Whether a handle is one of the organisation's bots.
+    pub fn is_bot(&self, handle: &str) -> bool {
+        same_handle_in(&self.organisation.bots, handle)
+    }
+}
+
+fn same_handle_in(list: &[String], handle: &str) -> bool {
+    let h = handle.trim_start_matches('@');
+    list.iter()
+        .any(|a| a.trim_start_matches('@').eq_ignore_ascii_case(h))
+}

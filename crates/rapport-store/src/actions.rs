@@ -1,0 +1,304 @@
+//! What people do to a conversation: reply, assign, change status, note, label. Each
+//! change is one transaction that also appends its event.
+
+use chrono::{DateTime, Utc};
+use rapport_core::Status;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::SqliteConnection;
+
+use crate::ingest::event;
+use crate::{Store, StoreError, ms};
+
+/// What `reply` stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplyOutcome {
+    /// The conversation.
+    pub conversation_id: i64,
+    /// The stored outbound message.
+    pub message_id: i64,
+    /// Whether it was the conversation's first human response.
+    pub first_response: bool,
+}
+
+async fn current_status(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<(String, Option<i64>), StoreError> {
+    let row: Option<(String, Option<i64>)> =
+        sqlx::query_as("SELECT status, merged_into FROM conversations WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match row {
+        None => Err(StoreError::NotFound {
+            what: "conversation",
+            id,
+        }),
+        Some((_, Some(into))) => Err(StoreError::Invalid(format!(
+            "conversation {id} was merged into {into}: act on {into} instead"
+        ))),
+        Some(r) => Ok(r),
+    }
+}
+
+impl Store {
+    /// Records an outbound human reply by `actor` (it counts as a response).
+    pub async fn reply(
+        &self,
+        id: i64,
+        text: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ReplyOutcome, StoreError> {
+        if text.trim().is_empty() {
+            return Err(StoreError::Invalid(
+                "the reply is empty: write some text".into(),
+            ));
+        }
+        let mut tx = self.pool.begin().await?;
+        current_status(&mut tx, id).await?;
+        let (platform, first_response_at): (String, Option<i64>) =
+            sqlx::query_as("SELECT platform, first_response_at FROM conversations WHERE id = ?")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let parent: Option<(String,)> = sqlx::query_as(
+            "SELECT platform_id FROM messages WHERE conversation_id = ? AND direction = 'inbound' \
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let at = ms(now);
+        let seq = event(
+            &mut tx,
+            Some(id),
+            "replied",
+            actor,
+            at,
+            json!({"text": text}),
+        )
+        .await?;
+        let (message_id,): (i64,) = sqlx::query_as(
+            "INSERT INTO messages (platform, platform_id, conversation_id, direction, is_reply, automated, author, \
+             text, created_at, in_reply_to, compound, pos, neu, neg, intent, intent_rule, priority_score, band, \
+             sent_by, stored_at) VALUES (?, ?, ?, 'outbound', 1, 0, ?, ?, ?, ?, 0, 0, 1, 0, 'other', 'outbound', 0, 4, ?, ?) \
+             RETURNING id",
+        )
+        .bind(&platform)
+        .bind(format!("rapport-reply-{seq}"))
+        .bind(id)
+        .bind(actor)
+        .bind(text)
+        .bind(at)
+        .bind(parent.map(|(p,)| p))
+        .bind(actor)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE conversations SET first_response_at = COALESCE(first_response_at, ?), due_at = NULL, \
+             last_message_at = MAX(last_message_at, ?), message_count = message_count + 1, updated_at = ? WHERE id = ?",
+        )
+        .bind(at)
+        .bind(at)
+        .bind(at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ReplyOutcome {
+            conversation_id: id,
+            message_id,
+            first_response: first_response_at.is_none(),
+        })
+    }
+
+    /// Assigns to a member (`to`), or moves to a team (unassigned) when `team` is given.
+    pub async fn assign(
+        &self,
+        id: i64,
+        to: Option<&str>,
+        team: Option<&str>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        current_status(&mut tx, id).await?;
+        let (old_team, old_assignee): (Option<String>, Option<String>) =
+            sqlx::query_as("SELECT team, assignee FROM conversations WHERE id = ?")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let at = ms(now);
+        if let Some(t) = team {
+            sqlx::query(
+                "UPDATE conversations SET team = ?, assignee = NULL, updated_at = ? WHERE id = ?",
+            )
+            .bind(t)
+            .bind(at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            event(
+                &mut tx,
+                Some(id),
+                "team",
+                actor,
+                at,
+                json!({"from": old_team, "to": t}),
+            )
+            .await?;
+        }
+        if let Some(user) = to {
+            sqlx::query("UPDATE conversations SET assignee = ?, updated_at = ? WHERE id = ?")
+                .bind(user)
+                .bind(at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            event(
+                &mut tx,
+                Some(id),
+                "assigned",
+                actor,
+                at,
+                json!({"from": old_assignee, "to": user}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes the status; resolving clears what is due, reopening starts a new clock.
+    /// `due_if_reopened` is the due time a reopened conversation gets.
+    pub async fn set_status(
+        &self,
+        id: i64,
+        status: Status,
+        actor: &str,
+        now: DateTime<Utc>,
+        due_if_reopened: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (old, _) = current_status(&mut tx, id).await?;
+        if old == status.as_str() {
+            return Ok(false);
+        }
+        let at = ms(now);
+        let reopening = old == "resolved" && status != Status::Resolved;
+        match status {
+            Status::Resolved => {
+                sqlx::query("UPDATE conversations SET status = 'resolved', resolved_at = ?, due_at = NULL, updated_at = ? WHERE id = ?")
+                    .bind(at)
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            _ => {
+                sqlx::query(
+                    "UPDATE conversations SET status = ?, due_at = CASE WHEN ? THEN ? ELSE due_at END, updated_at = ? WHERE id = ?",
+                )
+                .bind(status.as_str())
+                .bind(reopening)
+                .bind(due_if_reopened.map(ms))
+                .bind(at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        if reopening {
+            event(
+                &mut tx,
+                Some(id),
+                "reopened",
+                actor,
+                at,
+                json!({"to": status.as_str()}),
+            )
+            .await?;
+        } else {
+            event(
+                &mut tx,
+                Some(id),
+                "status",
+                actor,
+                at,
+                json!({"from": old, "to": status.as_str()}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Adds a private note.
+    pub async fn note(
+        &self,
+        id: i64,
+        text: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if text.trim().is_empty() {
+            return Err(StoreError::Invalid(
+                "the note is empty: write some text".into(),
+            ));
+        }
+        let mut tx = self.pool.begin().await?;
+        current_status(&mut tx, id).await?;
+        let at = ms(now);
+        sqlx::query("INSERT INTO notes (conversation_id, author, text, at) VALUES (?, ?, ?, ?)")
+            .bind(id)
+            .bind(actor)
+            .bind(text)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        event(&mut tx, Some(id), "note", actor, at, json!({"text": text})).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a label; `false` when it was already there.
+    pub async fn label(
+        &self,
+        id: i64,
+        label: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let label = label.trim();
+        if label.is_empty() {
+            return Err(StoreError::Invalid("the label is empty: name it".into()));
+        }
+        let mut tx = self.pool.begin().await?;
+        current_status(&mut tx, id).await?;
+        let done = sqlx::query(
+            "INSERT OR IGNORE INTO conversation_labels (conversation_id, label) VALUES (?, ?)",
+        )
+        .bind(id)
+        .bind(label)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if done {
+            event(
+                &mut tx,
+                Some(id),
+                "labelled",
+                actor,
+                ms(now),
+                json!({"label": label}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+}

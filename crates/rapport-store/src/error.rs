@@ -1,0 +1,56 @@
+use std::path::{Path, PathBuf};
+
+/// What can go wrong in the store; each message says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data directory holds no rapport store.
+    #[error("{} is not a rapport store: run `rapport init` to create one there, or point --data-dir (RAPPORT_DATA_DIR) at an existing store", .0.display())]
+    NotAStore(PathBuf),
+    /// A conversation (or other record) does not exist.
+    #[error("{what} {id} not found: `rapport inbox --status all` lists conversations")]
+    NotFound {
+        /// What was looked for.
+        what: &'static str,
+        /// Its id.
+        id: i64,
+    },
+    /// A request that the store's rules refuse.
+    #[error("{0}")]
+    Invalid(String),
+    /// The database file could not be opened.
+    #[error("cannot open the store at {}: {source}; check that the directory exists and is writable", .path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: sqlx::Error,
+    },
+    /// A file-system error.
+    #[error("cannot use {}: {source}", .path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The integrity check failed.
+    #[error("the store failed SQLite's integrity check ({0}): restore it from a backup")]
+    Corrupt(String),
+    /// Migrations failed.
+    #[error("cannot bring the store's schema up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Any other database error.
+    #[error(
+        "database error: {0} (if the disk is full or read-only, free space or fix permissions and retry; nothing was half-written)"
+    )]
+    Db(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    pub(crate) fn from_open(path: &Path, source: sqlx::Error) -> Self {
+        StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,872 @@
+//! The write path of a message: dedupe, person, conversation (threading, routing,
+//! assignment, SLA), events — one transaction per batch.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rapport_core::config::Config;
+use rapport_core::routing::{MemberLoad, RouteDecision, pick_assignee};
+use rapport_core::sla::{Calendar, SlaPolicy, due_at};
+use rapport_core::triage::Triage;
+use rapport_core::{Band, Direction, NewMessage};
+use serde_json::json;
+use sqlx::{Row, SqliteConnection};
+
+use crate::{Store, StoreError, ms};
+
+/// A message with its triage and routing decided, ready to store.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The message.
+    pub message: NewMessage,
+    /// Sentiment, intent, priority.
+    pub triage: Triage,
+    /// Team, band after rules, labels, notify.
+    pub route: RouteDecision,
+}
+
+/// One step of replayed history: a message, or a conversation being resolved.
+#[derive(Debug, Clone)]
+pub enum HistoryItem {
+    /// A message to store.
+    Message(Box<Prepared>),
+    /// Resolve the conversation that holds this message.
+    Resolve {
+        /// Platform of the message.
+        platform: String,
+        /// Its platform id.
+        platform_id: String,
+        /// When it was resolved.
+        at: DateTime<Utc>,
+        /// Who resolved it.
+        actor: String,
+    },
+}
+
+/// A row an import could not take.
+#[derive(Debug, Clone)]
+pub struct QuarantineRow {
+    /// Where it came from (the file).
+    pub source: String,
+    /// Its line number in the source.
+    pub line: u64,
+    /// Why it was refused.
+    pub reason: String,
+    /// The row as read.
+    pub raw: String,
+}
+
+/// What one batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// New messages stored.
+    pub inserted: u64,
+    /// Messages already in the store.
+    pub duplicates: u64,
+    /// New conversations opened.
+    pub conversations: u64,
+}
+
+#[derive(Debug, Clone)]
+struct TeamState {
+    members: Vec<MemberLoad>,
+    cursor: usize,
+    sla: SlaPolicy,
+    calendar: Option<Calendar>,
+}
+
+/// Writes prepared messages; holds the round-robin and load state of every team.
+#[derive(Debug)]
+pub struct Ingestor<'a> {
+    store: &'a Store,
+    teams: HashMap<String, TeamState>,
+    default_sla: SlaPolicy,
+    people: HashMap<(String, String), i64>,
+}
+
+struct Conv {
+    id: i64,
+    team: Option<String>,
+    status: String,
+    band: i64,
+    assignee: Option<String>,
+    due_at: Option<i64>,
+}
+
+impl Store {
+    /// An ingestor for this store under this configuration (loads each member's open
+    /// conversations and each team's round-robin position).
+    pub async fn ingestor(&self, config: &Config) -> Result<Ingestor<'_>, StoreError> {
+        let mut teams = HashMap::new();
+        let loads: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
+            "SELECT assignee, COUNT(*) FROM conversations \
+             WHERE assignee IS NOT NULL AND status != 'resolved' AND merged_into IS NULL \
+             GROUP BY assignee",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .collect();
+        let cursors: HashMap<String, i64> =
+            sqlx::query_as::<_, (String, i64)>("SELECT team, next FROM assign_cursor")
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .collect();
+        for team in &config.teams {
+            let members = team
+                .members
+                .iter()
+                .map(|m| MemberLoad {
+                    name: m.name.clone(),
+                    capacity: m.capacity,
+                    open: loads.get(&m.name).copied().unwrap_or(0).max(0) as u32,
+                })
+                .collect::<Vec<_>>();
+            let n = members.len().max(1);
+            teams.insert(
+                team.name.clone(),
+                TeamState {
+                    cursor: cursors.get(&team.name).copied().unwrap_or(0).max(0) as usize % n,
+                    members,
+                    sla: *config.sla_for(Some(&team.name)),
+                    calendar: config.calendar_for(Some(&team.name)),
+                },
+            );
+        }
+        Ok(Ingestor {
+            store: self,
+            teams,
+            default_sla: config.sla,
+            people: HashMap::new(),
+        })
+    }
+}
+
+pub(crate) fn band_of(rank: i64) -> Band {
+    match rank {
+        1 => Band::P1,
+        2 => Band::P2,
+        3 => Band::P3,
+        _ => Band::P4,
+    }
+}
+
+impl Ingestor<'_> {
+    fn due(&self, team: Option<&str>, band: Band, from: DateTime<Utc>) -> i64 {
+        let (policy, cal) = match team.and_then(|t| self.teams.get(t)) {
+            Some(t) => (&t.sla, t.calendar.as_ref()),
+            None => (&self.default_sla, None),
+        };
+        ms(due_at(from, policy.minutes_for(band), cal))
+    }
+
+    /// Stores a batch of messages and quarantined rows in one transaction.
+    pub async fn write_batch(
+        &mut self,
+        batch: &[Prepared],
+        quarantine: &[QuarantineRow],
+    ) -> Result<BatchOutcome, StoreError> {
+        let mut tx = self.store.pool.begin().await?;
+        let mut out = BatchOutcome::default();
+        let now = ms(Utc::now());
+        for p in batch {
+            match self.write_one(&mut tx, p, now).await? {
+                Some(opened) => {
+                    out.inserted += 1;
+                    out.conversations += u64::from(opened);
+                }
+                None => out.duplicates += 1,
+            }
+        }
+        for q in quarantine {
+            sqlx::query(
+                "INSERT INTO quarantine (source, line, reason, raw, at) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (source, line) DO UPDATE SET reason = excluded.reason, raw = excluded.raw, at = excluded.at",
+            )
+            .bind(&q.source)
+            .bind(q.line as i64)
+            .bind(&q.reason)
+            .bind(&q.raw)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        self.save_cursors(&mut tx).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn save_cursors(&self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        for (team, state) in &self.teams {
+            sqlx::query(
+                "INSERT INTO assign_cursor (team, next) VALUES (?, ?) \
+                 ON CONFLICT (team) DO UPDATE SET next = excluded.next",
+            )
+            .bind(team)
+            .bind(state.cursor as i64)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn person(
+        &mut self,
+        conn: &mut SqliteConnection,
+        m: &NewMessage,
+        at: i64,
+    ) -> Result<i64, StoreError> {
+        let key = (m.platform.clone(), m.author.clone());
+        if let Some(id) = self.people.get(&key) {
+            if m.followers.is_some() {
+                sqlx::query(
+                    "UPDATE identities SET followers = ? WHERE platform = ? AND handle = ?",
+                )
+                .bind(m.followers.map(|f| f as i64))
+                .bind(&m.platform)
+                .bind(&m.author)
+                .execute(&mut *conn)
+                .await?;
+            }
+            return Ok(*id);
+        }
+        let found: Option<(i64,)> =
+            sqlx::query_as("SELECT person_id FROM identities WHERE platform = ? AND handle = ?")
+                .bind(&m.platform)
+                .bind(&m.author)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let id = match found {
+            Some((id,)) => id,
+            None => {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO people (display_name, created_at) VALUES (?, ?) RETURNING id",
+                )
+                .bind(m.author_name.as_deref().unwrap_or(&m.author))
+                .bind(at)
+                .fetch_one(&mut *conn)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO identities (person_id, platform, handle, name, followers) VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(id)
+                .bind(&m.platform)
+                .bind(&m.author)
+                .bind(&m.author_name)
+                .bind(m.followers.map(|f| f as i64))
+                .execute(&mut *conn)
+                .await?;
+                id
+            }
+        };
+        self.people.insert(key, id);
+        Ok(id)
+    }
+
+    /// `None` for a duplicate; `Some(true)` when it opened a conversation.
+    async fn write_one(
+        &mut self,
+        conn: &mut SqliteConnection,
+        p: &Prepared,
+        now: i64,
+    ) -> Result<Option<bool>, StoreError> {
+        let m = &p.message;
+        let t = &p.triage;
+        let at = ms(m.created_at);
+        let parent_conv: Option<i64> = match &m.in_reply_to {
+            Some(parent) => sqlx::query_as::<_, (Option<i64>,)>(
+                "SELECT conversation_id FROM messages WHERE platform = ? AND platform_id = ?",
+            )
+            .bind(&m.platform)
+            .bind(parent)
+            .fetch_optional(&mut *conn)
+            .await?
+            .and_then(|(c,)| c),
+            None => None,
+        };
+        let inserted: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO messages (platform, platform_id, conversation_id, direction, is_reply, automated, \
+             author, person_id, followers, text, created_at, in_reply_to, reshares, replies, url, \
+             compound, pos, neu, neg, intent, intent_rule, priority_score, band, sent_by, stored_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (platform, platform_id) DO NOTHING RETURNING id",
+        )
+        .bind(&m.platform)
+        .bind(&m.platform_id)
+        .bind(parent_conv)
+        .bind(m.direction.as_str())
+        .bind(m.in_reply_to.is_some())
+        .bind(m.automated)
+        .bind(&m.author)
+        .bind(m.followers.map(|f| f as i64))
+        .bind(&m.text)
+        .bind(at)
+        .bind(&m.in_reply_to)
+        .bind(m.reshares as i64)
+        .bind(m.replies as i64)
+        .bind(&m.url)
+        .bind(t.scores.compound)
+        .bind(t.scores.pos)
+        .bind(t.scores.neu)
+        .bind(t.scores.neg)
+        .bind(t.intent.intent.as_str())
+        .bind(&t.intent.rule)
+        .bind(t.priority.score)
+        .bind(i64::from(t.priority.band.rank()))
+        .bind(match m.direction {
+            Direction::Outbound => Some(m.author.as_str()),
+            Direction::Inbound => None,
+        })
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((msg_id,)) = inserted else {
+            return Ok(None);
+        };
+        let mut opened = false;
+        let conv_id = match (m.direction, parent_conv) {
+            (Direction::Inbound, None) => {
+                let person = self.person(conn, m, at).await?;
+                sqlx::query("UPDATE messages SET person_id = ? WHERE id = ?")
+                    .bind(person)
+                    .bind(msg_id)
+                    .execute(&mut *conn)
+                    .await?;
+                opened = true;
+                Some(self.open_conversation(conn, p, msg_id, person, at).await?)
+            }
+            (Direction::Inbound, Some(c)) => {
+                let person = self.person(conn, m, at).await?;
+                sqlx::query("UPDATE messages SET person_id = ? WHERE id = ?")
+                    .bind(person)
+                    .bind(msg_id)
+                    .execute(&mut *conn)
+                    .await?;
+                self.inbound_joins(conn, c, p, at).await?;
+                Some(c)
+            }
+            (Direction::Outbound, Some(c)) => {
+                self.outbound_joins(conn, c, m.automated, at).await?;
+                Some(c)
+            }
+            (Direction::Outbound, None) => None,
+        };
+        self.adopt_children(conn, m, conv_id, now).await?;
+        Ok(Some(opened))
+    }
+
+    async fn open_conversation(
+        &mut self,
+        conn: &mut SqliteConnection,
+        p: &Prepared,
+        msg_id: i64,
+        person: i64,
+        at: i64,
+    ) -> Result<i64, StoreError> {
+        let m = &p.message;
+        let team = p.route.team.clone();
+        let band = p.route.band;
+        let assignee = match team.as_deref().and_then(|t| self.teams.get_mut(t)) {
+            Some(state) => match pick_assignee(&state.members, state.cursor) {
+                Some((i, next)) => {
+                    state.cursor = next;
+                    state.members[i].open += 1;
+                    Some(state.members[i].name.clone())
+                }
+                None => None,
+            },
+            None => None,
+        };
+        let due = self.due(team.as_deref(), band, m.created_at);
+        let (conv,): (i64,) = sqlx::query_as(
+            "INSERT INTO conversations (platform, root_message_id, person_id, author, team, assignee, status, \
+             band, priority_score, intent, route_rule, opened_at, first_due_at, due_at, last_inbound_at, \
+             last_message_at, message_count, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) RETURNING id",
+        )
+        .bind(&m.platform)
+        .bind(msg_id)
+        .bind(person)
+        .bind(&m.author)
+        .bind(&team)
+        .bind(&assignee)
+        .bind(i64::from(band.rank()))
+        .bind(p.triage.priority.score)
+        .bind(p.triage.intent.intent.as_str())
+        .bind(&p.route.rule)
+        .bind(at)
+        .bind(due)
+        .bind(due)
+        .bind(at)
+        .bind(at)
+        .bind(at)
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query("UPDATE messages SET conversation_id = ? WHERE id = ?")
+            .bind(conv)
+            .bind(msg_id)
+            .execute(&mut *conn)
+            .await?;
+        event(
+            conn,
+            Some(conv),
+            "opened",
+            "system",
+            at,
+            json!({
+                "intent": p.triage.intent.intent,
+                "intent_rule": p.triage.intent.rule,
+                "score": p.triage.priority.score,
+                "band": band,
+                "raised_by_rule": p.route.raised,
+                "rule": p.route.rule,
+                "team": team,
+                "due_at": due,
+            }),
+        )
+        .await?;
+        if let Some(a) = &assignee {
+            event(
+                conn,
+                Some(conv),
+                "assigned",
+                "system",
+                at,
+                json!({"to": a, "by": "round robin"}),
+            )
+            .await?;
+        }
+        for label in &p.route.labels {
+            sqlx::query(
+                "INSERT OR IGNORE INTO conversation_labels (conversation_id, label) VALUES (?, ?)",
+            )
+            .bind(conv)
+            .bind(label)
+            .execute(&mut *conn)
+            .await?;
+            event(
+                conn,
+                Some(conv),
+                "labelled",
+                "system",
+                at,
+                json!({"label": label}),
+            )
+            .await?;
+        }
+        if let Some(who) = &p.route.notify {
+            event(
+                conn,
+                Some(conv),
+                "notify",
+                "system",
+                at,
+                json!({"notify": who, "rule": p.route.rule}),
+            )
+            .await?;
+        }
+        Ok(conv)
+    }
+
+    async fn inbound_joins(
+        &mut self,
+        conn: &mut SqliteConnection,
+        conv_id: i64,
+        p: &Prepared,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let c = load_conv(conn, conv_id).await?;
+        let msg_band = p.triage.priority.band.rank() as i64;
+        let band = c.band.min(msg_band);
+        let mut status = c.status.clone();
+        let mut due = c.due_at;
+        if c.status == "resolved" {
+            status = "open".into();
+            due = Some(self.due(c.team.as_deref(), band_of(band), p.message.created_at));
+            event(
+                conn,
+                Some(conv_id),
+                "reopened",
+                "system",
+                at,
+                json!({"by_message": p.message.platform_id}),
+            )
+            .await?;
+            if let Some(a) = &c.assignee {
+                self.adjust_load(a, 1);
+            }
+        } else if c.status != "open" {
+            event(
+                conn,
+                Some(conv_id),
+                "status",
+                "system",
+                at,
+                json!({"from": c.status, "to": "open", "why": "new inbound message"}),
+            )
+            .await?;
+            status = "open".into();
+        }
+        if due.is_none() {
+            due = Some(self.due(c.team.as_deref(), band_of(band), p.message.created_at));
+        }
+        if band < c.band {
+            event(
+                conn,
+                Some(conv_id),
+                "priority",
+                "system",
+                at,
+                json!({"from": band_of(c.band), "to": band_of(band)}),
+            )
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE conversations SET status = ?, band = ?, priority_score = MAX(priority_score, ?), due_at = ?, \
+             last_inbound_at = MAX(COALESCE(last_inbound_at, 0), ?), last_message_at = MAX(last_message_at, ?), \
+             message_count = message_count + 1, updated_at = ? WHERE id = ?",
+        )
+        .bind(&status)
+        .bind(band)
+        .bind(p.triage.priority.score)
+        .bind(due)
+        .bind(at)
+        .bind(at)
+        .bind(at)
+        .bind(conv_id)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn outbound_joins(
+        &mut self,
+        conn: &mut SqliteConnection,
+        conv_id: i64,
+        automated: bool,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        if automated {
+            sqlx::query(
+                "UPDATE conversations SET last_message_at = MAX(last_message_at, ?), message_count = message_count + 1 WHERE id = ?",
+            )
+            .bind(at)
+            .bind(conv_id)
+            .execute(&mut *conn)
+            .await?;
+        } else {
+            sqlx::query(
+                "UPDATE conversations SET first_response_at = COALESCE(first_response_at, ?), due_at = NULL, \
+                 last_message_at = MAX(last_message_at, ?), message_count = message_count + 1, updated_at = ? WHERE id = ?",
+            )
+            .bind(at)
+            .bind(at)
+            .bind(at)
+            .bind(conv_id)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Moves everything of conversation `from` into `into`; `from` stays as a pointer.
+    async fn merge(
+        &mut self,
+        conn: &mut SqliteConnection,
+        from: i64,
+        into: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE messages SET conversation_id = ? WHERE conversation_id = ?")
+            .bind(into)
+            .bind(from)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "INSERT OR IGNORE INTO conversation_labels (conversation_id, label) \
+             SELECT ?, label FROM conversation_labels WHERE conversation_id = ?",
+        )
+        .bind(into)
+        .bind(from)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("UPDATE notes SET conversation_id = ? WHERE conversation_id = ?")
+            .bind(into)
+            .bind(from)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "UPDATE conversations SET merged_into = ?, due_at = NULL, updated_at = ? WHERE id = ?",
+        )
+        .bind(into)
+        .bind(now)
+        .bind(from)
+        .execute(&mut *conn)
+        .await?;
+        event(
+            conn,
+            Some(into),
+            "merged",
+            "system",
+            now,
+            json!({"from": from, "why": "reply arrived before its parent"}),
+        )
+        .await?;
+        event(
+            conn,
+            Some(from),
+            "merged_into",
+            "system",
+            now,
+            json!({"into": into}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) fn adjust_load(&mut self, member: &str, delta: i32) {
+        for t in self.teams.values_mut() {
+            for m in &mut t.members {
+                if m.name == member {
+                    m.open = m.open.saturating_add_signed(delta);
+                }
+            }
+        }
+    }
+
+    /// Replies that arrived before this message (earlier in a file, or in an earlier
+    /// import) join its conversation now.
+    async fn adopt_children(
+        &mut self,
+        conn: &mut SqliteConnection,
+        m: &NewMessage,
+        conv_id: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let Some(target) = conv_id else {
+            return Ok(());
+        };
+        // Breadth-first: an adopted reply may itself have replies stored before it.
+        let mut parents = vec![m.platform_id.clone()];
+        let mut adopted_any = false;
+        while let Some(parent) = parents.pop() {
+            let children = sqlx::query(
+                "SELECT m.id, m.conversation_id, c.root_message_id, c.status, c.assignee, m.platform_id \
+                 FROM messages m LEFT JOIN conversations c ON c.id = m.conversation_id \
+                 WHERE m.platform = ? AND m.in_reply_to = ? AND (m.conversation_id IS NULL OR m.conversation_id != ?)",
+            )
+            .bind(&m.platform)
+            .bind(&parent)
+            .bind(target)
+            .fetch_all(&mut *conn)
+            .await?;
+            for row in children {
+                let child: i64 = row.try_get(0)?;
+                let child_conv: Option<i64> = row.try_get(1)?;
+                let child_pid: String = row.try_get(5)?;
+                match child_conv {
+                    None => {
+                        sqlx::query("UPDATE messages SET conversation_id = ? WHERE id = ?")
+                            .bind(target)
+                            .bind(child)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Some(c) => {
+                        let root: Option<i64> = row.try_get(2)?;
+                        if root != Some(child) {
+                            continue;
+                        }
+                        let status: Option<String> = row.try_get(3)?;
+                        let assignee: Option<String> = row.try_get(4)?;
+                        if status.as_deref() != Some("resolved") {
+                            if let Some(a) = assignee {
+                                self.adjust_load(&a, -1);
+                            }
+                        }
+                        self.merge(conn, c, target, now).await?;
+                    }
+                }
+                adopted_any = true;
+                parents.push(child_pid);
+            }
+        }
+        if !adopted_any {
+            return Ok(());
+        }
+        refresh_conversation(conn, target).await
+    }
+}
+
+async fn load_conv(conn: &mut SqliteConnection, id: i64) -> Result<Conv, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, team, status, band, assignee, due_at FROM conversations WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound {
+        what: "conversation",
+        id,
+    })?;
+    Ok(Conv {
+        id: row.try_get(0)?,
+        team: row.try_get(1)?,
+        status: row.try_get(2)?,
+        band: row.try_get(3)?,
+        assignee: row.try_get(4)?,
+        due_at: row.try_get(5)?,
+    })
+}
+
+/// Recomputes a conversation's derived times and counts from its messages.
+async fn refresh_conversation(conn: &mut SqliteConnection, id: i64) -> Result<(), StoreError> {
+    let c = load_conv(conn, id).await?;
+    sqlx::query(
+        "UPDATE conversations SET \
+           opened_at = COALESCE((SELECT MIN(created_at) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound'), opened_at), \
+           root_message_id = COALESCE((SELECT id FROM messages WHERE conversation_id = ?1 AND direction = 'inbound' ORDER BY created_at, id LIMIT 1), root_message_id), \
+           first_response_at = (SELECT MIN(o.created_at) FROM messages o WHERE o.conversation_id = ?1 AND o.direction = 'outbound' AND o.automated = 0 \
+               AND o.created_at >= (SELECT MIN(i.created_at) FROM messages i WHERE i.conversation_id = ?1 AND i.direction = 'inbound')), \
+           last_inbound_at = (SELECT MAX(created_at) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound'), \
+           last_message_at = (SELECT MAX(created_at) FROM messages WHERE conversation_id = ?1), \
+           message_count = (SELECT COUNT(*) FROM messages WHERE conversation_id = ?1), \
+           band = MIN(band, COALESCE((SELECT MIN(band) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound'), band)) \
+         WHERE id = ?1",
+    )
+    .bind(c.id)
+    .execute(&mut *conn)
+    .await?;
+    // Nothing is due once the last word is a human reply.
+    sqlx::query(
+        "UPDATE conversations SET due_at = NULL WHERE id = ?1 AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = ?1 \
+         AND m.direction = 'outbound' AND m.automated = 0 AND m.created_at >= COALESCE(last_inbound_at, 0))",
+    )
+    .bind(c.id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Appends one event.
+pub(crate) async fn event(
+    conn: &mut SqliteConnection,
+    conversation: Option<i64>,
+    kind: &str,
+    actor: &str,
+    at: i64,
+    data: serde_json::Value,
+) -> Result<i64, StoreError> {
+    let (seq,): (i64,) = sqlx::query_as(
+        "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+    )
+    .bind(conversation)
+    .bind(kind)
+    .bind(actor)
+    .bind(at)
+    .bind(data.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(seq)
+}
+
+impl Ingestor<'_> {
+    /// Resolves the conversation holding a message (by its platform id), as `actor` at
+    /// `at`; `false` when no open conversation holds it. Used to replay history (the
+    /// demo, imports of closed tickets) so that members' loads stay true.
+    pub async fn resolve_thread(
+        &mut self,
+        platform: &str,
+        platform_id: &str,
+        at: DateTime<Utc>,
+        actor: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.store.pool.begin().await?;
+        let done = self
+            .resolve_in(&mut tx, platform, platform_id, at, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn resolve_in(
+        &mut self,
+        conn: &mut SqliteConnection,
+        platform: &str,
+        platform_id: &str,
+        at: DateTime<Utc>,
+        actor: &str,
+    ) -> Result<bool, StoreError> {
+        let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT c.id, c.status, c.assignee FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+             WHERE m.platform = ? AND m.platform_id = ? AND c.merged_into IS NULL",
+        )
+        .bind(platform)
+        .bind(platform_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((id, status, assignee)) = row else {
+            return Ok(false);
+        };
+        if status == "resolved" {
+            return Ok(false);
+        }
+        let at = ms(at);
+        sqlx::query("UPDATE conversations SET status = 'resolved', resolved_at = ?, due_at = NULL, updated_at = ? WHERE id = ?")
+            .bind(at)
+            .bind(at)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        event(
+            conn,
+            Some(id),
+            "status",
+            actor,
+            at,
+            json!({"from": status, "to": "resolved"}),
+        )
+        .await?;
+        if let Some(a) = assignee {
+            self.adjust_load(&a, -1);
+        }
+        Ok(true)
+    }
+
+    /// Stores messages and replays resolutions in the given order, in one transaction.
+    pub async fn write_history(
+        &mut self,
+        items: &[HistoryItem],
+    ) -> Result<(BatchOutcome, u64), StoreError> {
+        let mut tx = self.store.pool.begin().await?;
+        let mut out = BatchOutcome::default();
+        let mut resolved = 0;
+        let now = ms(Utc::now());
+        for item in items {
+            match item {
+                HistoryItem::Message(p) => match self.write_one(&mut tx, p, now).await? {
+                    Some(opened) => {
+                        out.inserted += 1;
+                        out.conversations += u64::from(opened);
+                    }
+                    None => out.duplicates += 1,
+                },
+                HistoryItem::Resolve {
+                    platform,
+                    platform_id,
+                    at,
+                    actor,
+                } => {
+                    resolved += u64::from(
+                        self.resolve_in(&mut tx, platform, platform_id, *at, actor)
+                            .await?,
+                    );
+                }
+            }
+        }
+        self.save_cursors(&mut tx).await?;
+        tx.commit().await?;
+        Ok((out, resolved))
+    }
+}

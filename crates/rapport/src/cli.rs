@@ -1,0 +1,228 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// rapport: listen to every conversation people have with your organisation, make sure
+/// each is owned and answered, and measure the relationships that result.
+#[derive(Debug, Parser)]
+#[command(name = "rapport", version, about, long_about = None)]
+pub struct Cli {
+    /// Where the store and rapport.toml live.
+    #[arg(
+        long,
+        global = true,
+        env = "RAPPORT_DATA_DIR",
+        default_value = "./rapport-data"
+    )]
+    pub data_dir: PathBuf,
+    /// The configuration file (default: <data-dir>/rapport.toml).
+    #[arg(long, global = true, env = "RAPPORT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Who is acting, for the event log.
+    #[arg(
+        long = "as",
+        global = true,
+        env = "RAPPORT_USER",
+        default_value = "cli"
+    )]
+    pub actor: String,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every verb.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented rapport.toml and create the store.
+    Init {
+        /// Overwrite an existing rapport.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Generate a realistic data set (fixed seed), triage and route it, and show a summary.
+    Demo(DemoArgs),
+    /// Import messages from a CSV or JSONL file.
+    Import(ImportArgs),
+    /// Triage lines of text from stdin: one JSON object per line, in order.
+    Triage {
+        /// Read JSON objects with a `text` field (and optional followers, reshares, replies).
+        #[arg(long)]
+        jsonl: bool,
+    },
+    /// List conversations, most urgent first.
+    Inbox(InboxArgs),
+    /// Show a conversation: its thread, events and notes.
+    Show {
+        /// Conversation id.
+        id: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record an outbound reply (counts as the response).
+    Reply {
+        /// Conversation id.
+        id: i64,
+        /// The reply.
+        text: String,
+    },
+    /// Assign to a member or move to a team.
+    Assign {
+        /// Conversation id.
+        id: i64,
+        /// Member to assign to.
+        #[arg(long, required_unless_present = "team", conflicts_with = "team")]
+        to: Option<String>,
+        /// Team to move to (unassigned in it).
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// Mark resolved.
+    Resolve {
+        /// Conversation id.
+        id: i64,
+    },
+    /// Open again.
+    Reopen {
+        /// Conversation id.
+        id: i64,
+    },
+    /// Set pending (waiting on the other person) or snoozed.
+    Status {
+        /// Conversation id.
+        id: i64,
+        /// open, pending, snoozed or resolved.
+        status: String,
+    },
+    /// Add a private note.
+    Note {
+        /// Conversation id.
+        id: i64,
+        /// The note.
+        text: String,
+    },
+    /// Add a label.
+    Label {
+        /// Conversation id.
+        id: i64,
+        /// The label.
+        label: String,
+    },
+    /// Why this intent, priority, team and due time.
+    Explain {
+        /// Conversation id.
+        id: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Response times, response rate, SLA attainment, engagement, sentiment.
+    Report(ReportArgs),
+    /// Rows imports could not take.
+    Quarantine {
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the default configuration.
+    DefaultConfig,
+}
+
+/// `rapport demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The generator's seed.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// File formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Tab-separated values with a header row.
+    Tsv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// `rapport import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file.
+    pub file: PathBuf,
+    /// The format (guessed from the extension when absent).
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Column names for fields: `text=body,author=user,created_at=date`.
+    #[arg(long)]
+    pub map: Option<String>,
+    /// Platform of rows without a platform column.
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// A strftime format tried first for dates.
+    #[arg(long)]
+    pub date_format: Option<String>,
+    /// Author of rows without an author column (e.g. a brand's own archive).
+    #[arg(long)]
+    pub author: Option<String>,
+    /// `inbound` or `outbound`, for rows without a direction or inbound column.
+    #[arg(long)]
+    pub direction: Option<String>,
+    /// Rows per transaction.
+    #[arg(long, default_value_t = 2000, hide = true)]
+    pub batch: usize,
+    /// Print `{"imported": N, "duplicates": N, "quarantined": N}`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rapport inbox`.
+#[derive(Debug, Args)]
+pub struct InboxArgs {
+    /// Only this team (`unrouted` for none).
+    #[arg(long)]
+    pub team: Option<String>,
+    /// open, pending, snoozed, resolved or all.
+    #[arg(long, default_value = "open")]
+    pub status: String,
+    /// P1 .. P4.
+    #[arg(long)]
+    pub priority: Option<String>,
+    /// Only this member (`none` for unassigned).
+    #[arg(long)]
+    pub assignee: Option<String>,
+    /// At most this many.
+    #[arg(long, default_value_t = 25)]
+    pub limit: u32,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rapport report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// From: a duration back from now (`7d`, `24h`, `2w`) or a date (`2026-01-31`, RFC 3339).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Until (exclusive), same forms.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only this team.
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,98 @@
+//! One module per verb; `run` dispatches.
+
+mod act;
+mod demo;
+mod explain;
+mod import;
+mod inbox;
+mod init;
+mod report;
+mod triage;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use chrono::{DateTime, Utc};
+use rapport_core::config::Config;
+use rapport_store::Store;
+
+use crate::cli::{Cli, Command};
+
+/// What every command may need.
+pub struct Ctx {
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// The configuration file.
+    pub config_path: PathBuf,
+    /// `RAPPORT_*` environment.
+    pub env: BTreeMap<String, String>,
+    /// Who acts.
+    pub actor: String,
+}
+
+impl Ctx {
+    /// Now, or `RAPPORT_NOW` (RFC 3339) for reproducible runs.
+    pub fn now(&self) -> Result<DateTime<Utc>> {
+        match self.env.get("RAPPORT_NOW") {
+            Some(s) => Ok(DateTime::parse_from_rfc3339(s)
+                .with_context(|| {
+                    format!(
+                        "RAPPORT_NOW={s:?} is not an RFC 3339 time such as 2026-11-23T09:00:00Z"
+                    )
+                })?
+                .with_timezone(&Utc)),
+            None => Ok(Utc::now()),
+        }
+    }
+
+    /// Opens the existing store.
+    pub async fn store(&self) -> Result<Store> {
+        Ok(Store::open(&self.data_dir).await?)
+    }
+
+    /// Loads the configuration.
+    pub fn config(&self) -> Result<Config> {
+        crate::config::load(&self.config_path, &self.env)
+    }
+}
+
+/// Runs a command; the exit code says whether everything went through.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let env = crate::config::process_env();
+    let config_path = cli
+        .config
+        .clone()
+        .unwrap_or_else(|| cli.data_dir.join("rapport.toml"));
+    let ctx = Ctx {
+        data_dir: cli.data_dir.clone(),
+        config_path,
+        env,
+        actor: cli.actor.clone(),
+    };
+    match cli.command {
+        Command::Init { force } => init::run(&ctx, force).await,
+        Command::DefaultConfig => {
+            print!("{}", crate::config::DEFAULT_CONFIG);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(args) => demo::run(&ctx, &args).await,
+        Command::Import(args) => import::run(&ctx, &args).await,
+        Command::Triage { jsonl } => triage::run(&ctx, jsonl),
+        Command::Inbox(args) => inbox::list(&ctx, &args).await,
+        Command::Show { id, json } => inbox::show(&ctx, id, json).await,
+        Command::Explain { id, json } => explain::run(&ctx, id, json).await,
+        Command::Report(args) => report::run(&ctx, &args).await,
+        Command::Quarantine { limit, json } => inbox::quarantine(&ctx, limit, json).await,
+        Command::Reply { id, text } => act::reply(&ctx, id, &text).await,
+        Command::Assign { id, to, team } => {
+            act::assign(&ctx, id, to.as_deref(), team.as_deref()).await
+        }
+        Command::Resolve { id } => act::status(&ctx, id, "resolved").await,
+        Command::Reopen { id } => act::status(&ctx, id, "open").await,
+        Command::Status { id, status } => act::status(&ctx, id, &status).await,
+        Command::Note { id, text } => act::note(&ctx, id, &text).await,
+        Command::Label { id, label } => act::label(&ctx, id, &label).await,
+    }
+}

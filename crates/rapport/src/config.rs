@@ -1,0 +1,127 @@
+//! Loading `rapport.toml`: defaults, then the file, then `RAPPORT_<SECTION>__<KEY>`
+//! environment variables. The loader takes the environment as a map so tests never
+//! touch the process environment.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use rapport_core::config::Config;
+
+/// The commented configuration `rapport init` writes.
+pub const DEFAULT_CONFIG: &str = include_str!("default_config.toml");
+
+/// Environment variables that are not configuration keys.
+const NOT_KEYS: &[&str] = &[
+    "RAPPORT_DATA_DIR",
+    "RAPPORT_CONFIG",
+    "RAPPORT_NOW",
+    "RAPPORT_USER",
+];
+
+/// Parses configuration text with the environment layered over it.
+pub fn parse(text: &str, origin: &str, env: &BTreeMap<String, String>) -> Result<Config> {
+    let mut value: toml::Table = toml::from_str(text)
+        .with_context(|| format!("{origin} is not valid TOML: fix the line it names"))?;
+    for (key, raw) in env {
+        let Some(path) = key.strip_prefix("RAPPORT_") else {
+            continue;
+        };
+        if NOT_KEYS.contains(&key.as_str()) || path.is_empty() {
+            continue;
+        }
+        let parts: Vec<String> = path.split("__").map(|p| p.to_ascii_lowercase()).collect();
+        set_path(&mut value, &parts, raw).with_context(|| format!("environment variable {key}"))?;
+    }
+    let config: Config = toml::Value::Table(value).try_into().with_context(|| {
+        format!("{origin} does not match rapport's configuration: see docs/configuration.md")
+    })?;
+    config
+        .validate()
+        .with_context(|| format!("{origin} is not a working configuration"))?;
+    Ok(config)
+}
+
+fn set_path(table: &mut toml::Table, parts: &[String], raw: &str) -> Result<()> {
+    let Some((last, rest)) = parts.split_last() else {
+        bail!("names no key");
+    };
+    let mut t = table;
+    for p in rest {
+        let entry = t
+            .entry(p.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = match entry {
+            toml::Value::Table(inner) => inner,
+            _ => bail!("{p} is not a section"),
+        };
+    }
+    // The value as TOML if it parses as one (numbers, booleans, arrays), else a string.
+    let parsed = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    t.insert(last.clone(), parsed);
+    Ok(())
+}
+
+/// Loads the configuration file, or the defaults when there is none.
+pub fn load(path: &Path, env: &BTreeMap<String, String>) -> Result<Config> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse(&text, &path.display().to_string(), env),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            parse(DEFAULT_CONFIG, "the built-in default configuration", env)
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// The process environment's `RAPPORT_*` variables.
+pub fn process_env() -> BTreeMap<String, String> {
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("RAPPORT_"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rapport_core::Band;
+
+    #[test]
+    fn default_config_parses_and_matches_core_defaults() {
+        let c = parse(DEFAULT_CONFIG, "default", &BTreeMap::new()).unwrap();
+        // The file's numbers are the same as the code's defaults: the docs cannot drift.
+        let d = Config::default();
+        assert_eq!(c.priority, d.priority);
+        assert_eq!(c.sla, d.sla);
+        assert_eq!(c.intent.complaint_compound, d.intent.complaint_compound);
+        assert_eq!(c.intent.praise_compound, d.intent.praise_compound);
+        assert!(c.teams.iter().any(|t| t.name == "care"));
+        assert_eq!(c.rules.last().unwrap().name, "everything else");
+    }
+
+    #[test]
+    fn environment_overrides_keys() {
+        let env: BTreeMap<String, String> = [
+            ("RAPPORT_PRIORITY__BANDS__P1".to_string(), "25".to_string()),
+            (
+                "RAPPORT_ORGANISATION__NAME".to_string(),
+                "Lumen Ltd".to_string(),
+            ),
+            ("RAPPORT_DATA_DIR".to_string(), "/tmp/x".to_string()),
+        ]
+        .into();
+        let c = parse(DEFAULT_CONFIG, "default", &env).unwrap();
+        assert_eq!(c.priority.bands.p1, 25.0);
+        assert_eq!(c.organisation.name, "Lumen Ltd");
+        assert_eq!(c.priority.bands.band(24.0), Band::P2);
+    }
+
+    #[test]
+    fn unknown_team_in_rule_is_an_error() {
+        let text = "[[rule]]\nname = \"x\"\nthen = { team = \"nope\" }\n";
+        let err = parse(text, "t.toml", &BTreeMap::new()).unwrap_err();
+        assert!(format!("{err:#}").contains("nope"), "{err:#}");
+    }
+}

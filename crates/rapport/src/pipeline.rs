@@ -1,0 +1,59 @@
+//! From a `NewMessage` to a `Prepared` one: direction by the organisation's own
+//! accounts, triage, routing. The same path for import, demo and (later) connectors.
+
+use anyhow::Result;
+use rapport_core::config::Config;
+use rapport_core::routing::{RouteInput, route};
+use rapport_core::triage::{Reach, Triager};
+use rapport_core::{Direction, NewMessage};
+use rapport_store::Prepared;
+
+/// Triage and routing, built once from the configuration.
+pub struct Pipeline {
+    config: Config,
+    triager: Triager,
+}
+
+impl Pipeline {
+    /// Builds the pipeline.
+    pub fn new(config: &Config) -> Result<Self> {
+        Ok(Self {
+            config: config.clone(),
+            triager: Triager::new(&config.intent, &config.priority)?,
+        })
+    }
+
+    /// Triage and route one message.
+    pub fn prepare(&self, mut message: NewMessage) -> Prepared {
+        if self.config.is_own_account(&message.author) {
+            message.direction = Direction::Outbound;
+        }
+        if self.config.is_bot(&message.author) {
+            message.automated = true;
+        }
+        let triage = self.triager.triage(
+            &message.text,
+            Reach {
+                followers: message.followers.unwrap_or(0),
+                reshares: message.reshares,
+                replies: message.replies,
+            },
+        );
+        let route = route(
+            &self.config.rules,
+            &RouteInput {
+                intent: triage.intent.intent,
+                band: triage.priority.band,
+                compound: triage.scores.compound,
+                followers: message.followers.unwrap_or(0),
+                platform: &message.platform,
+                text: &message.text,
+            },
+        );
+        Prepared {
+            message,
+            triage,
+            route,
+        }
+    }
+}
