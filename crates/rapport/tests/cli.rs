@@ -141,8 +141,10 @@ fn a_directory_that_is_not_a_store_gets_one_clear_line() {
 fn unknown_flags_and_missing_files_fail_cleanly() {
     let env = Env::new();
     let out = env.cmd().args(["inbox", "--colour"]).output().unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--colour"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--colour"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
     let out = env
         .cmd()
         .args(["import", "/no/such/file.csv"])
