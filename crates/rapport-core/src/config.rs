@@ -88,7 +88,7 @@ pub enum ConfigError {
     #[error("team {0:?} is defined twice: give each [[team]] its own name")]
     DuplicateTeam(String),
     /// A team's business hours are wrong.
-    #[error("team {team:?}: {source}")]
+    #[error("team {team:?}")]
     Hours {
         /// The team.
         team: String,
@@ -96,8 +96,8 @@ pub enum ConfigError {
         source: crate::sla::SlaError,
     },
     /// The default SLA policy is wrong.
-    #[error("[sla]: {0}")]
-    Sla(crate::sla::SlaError),
+    #[error("[sla]")]
+    Sla(#[source] crate::sla::SlaError),
     /// Band thresholds out of order.
     #[error("[priority.bands] must have p1 > p2 > p3 (got {p1}, {p2}, {p3})")]
     Bands {

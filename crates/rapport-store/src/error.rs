@@ -18,26 +18,26 @@ pub enum StoreError {
     #[error("{0}")]
     Invalid(String),
     /// The database file could not be opened.
-    #[error("cannot open the store at {}: {source}; check that the directory exists and is writable", .path.display())]
+    #[error("cannot open the store at {}: {cause}; check that the directory exists and is writable", .path.display())]
     Open {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: sqlx::Error,
+        cause: sqlx::Error,
     },
     /// A file-system error.
-    #[error("cannot use {}: {source}", .path.display())]
+    #[error("cannot create the data directory {}: {cause}; --data-dir must name a directory rapport can write to", .path.display())]
     Io {
         /// The path.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The integrity check failed.
     #[error("the store failed SQLite's integrity check ({0}): restore it from a backup")]
     Corrupt(String),
     /// Migrations failed.
-    #[error("cannot bring the store's schema up to date: {0}")]
+    #[error("cannot bring the store's schema up to date")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// Any other database error.
     #[error(
@@ -47,10 +47,10 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub(crate) fn from_open(path: &Path, source: sqlx::Error) -> Self {
+    pub(crate) fn from_open(path: &Path, cause: sqlx::Error) -> Self {
         StoreError::Open {
             path: path.to_path_buf(),
-            source,
+            cause,
         }
     }
 }

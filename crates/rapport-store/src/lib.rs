@@ -46,9 +46,9 @@ pub struct Store {
 impl Store {
     /// Creates the data directory and the store in it, or opens it if it exists.
     pub async fn create(dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+        std::fs::create_dir_all(dir).map_err(|cause| StoreError::Io {
             path: dir.to_path_buf(),
-            source,
+            cause,
         })?;
         Self::connect(&dir.join(DB_FILE), true).await
     }

@@ -11,13 +11,9 @@ use rapport_core::config::Config;
 /// The commented configuration `rapport init` writes.
 pub const DEFAULT_CONFIG: &str = include_str!("default_config.toml");
 
-/// Environment variables that are not configuration keys.
-const NOT_KEYS: &[&str] = &[
-    "RAPPORT_DATA_DIR",
-    "RAPPORT_CONFIG",
-    "RAPPORT_NOW",
-    "RAPPORT_USER",
-];
+/// The sections an environment variable may set (`RAPPORT_<SECTION>__<KEY>`); other
+/// `RAPPORT_*` variables (`RAPPORT_DATA_DIR`, `RAPPORT_NOW`, ...) are not configuration.
+const SECTIONS: &[&str] = &["organisation", "priority", "intent", "sla"];
 
 /// Parses configuration text with the environment layered over it.
 pub fn parse(text: &str, origin: &str, env: &BTreeMap<String, String>) -> Result<Config> {
@@ -27,10 +23,10 @@ pub fn parse(text: &str, origin: &str, env: &BTreeMap<String, String>) -> Result
         let Some(path) = key.strip_prefix("RAPPORT_") else {
             continue;
         };
-        if NOT_KEYS.contains(&key.as_str()) || path.is_empty() {
+        let parts: Vec<String> = path.split("__").map(|p| p.to_ascii_lowercase()).collect();
+        if parts.len() < 2 || !SECTIONS.contains(&parts[0].as_str()) {
             continue;
         }
-        let parts: Vec<String> = path.split("__").map(|p| p.to_ascii_lowercase()).collect();
         set_path(&mut value, &parts, raw).with_context(|| format!("environment variable {key}"))?;
     }
     let config: Config = toml::Value::Table(value).try_into().with_context(|| {
@@ -110,6 +106,10 @@ mod tests {
                 "Lumen Ltd".to_string(),
             ),
             ("RAPPORT_DATA_DIR".to_string(), "/tmp/x".to_string()),
+            (
+                "RAPPORT_TEST_DATABASE_URL".to_string(),
+                "postgres://x".to_string(),
+            ),
         ]
         .into();
         let c = parse(DEFAULT_CONFIG, "default", &env).unwrap();
