@@ -946,3 +946,20 @@ fn random_damage_never_loses_the_rows_after_it() {
         }
     }
 }
+
+/// A Mastodon status as `GET /api/v1/statuses/:id` returns it (fields trimmed), one per
+/// line: the author, followers and bot flag are read from the nested `account`.
+#[test]
+fn mastodon_statuses_are_read_without_a_map() {
+    let line = r#"{"id":"113456789012345678","created_at":"2026-11-02T10:00:00.000Z","in_reply_to_id":null,"content":"@lumen my lights won&#39;t connect","url":"https://mastodon.social/@ada/113456789012345678","replies_count":2,"reblogs_count":5,"account":{"id":"1","username":"ada","acct":"ada@example.social","display_name":"Ada","bot":false,"followers_count":321}}"#;
+    let importer = Importer::new(line.as_bytes(), ImportOptions::new(Format::Jsonl)).unwrap();
+    let rows: Vec<_> = importer.collect();
+    assert_eq!(rows.len(), 1);
+    let m = &rows[0].as_ref().unwrap().message;
+    assert_eq!(m.author, "ada@example.social");
+    assert_eq!(m.author_name.as_deref(), Some("Ada"));
+    assert_eq!(m.followers, Some(321));
+    assert_eq!((m.reshares, m.replies), (5, 2));
+    assert_eq!(m.text, "@lumen my lights won't connect");
+    assert!(!m.automated);
+}

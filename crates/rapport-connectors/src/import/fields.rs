@@ -110,6 +110,7 @@ impl Field {
                 "screen_name",
                 "user_screen_name",
                 "user.screen_name",
+                "account.acct",
                 "handle",
                 "user",
                 "author_id",
@@ -140,6 +141,7 @@ impl Field {
                 "followers_count",
                 "user_followers_count",
                 "user.followers_count",
+                "account.followers_count",
                 "author_followers",
             ],
             Field::InReplyTo => &[
@@ -170,10 +172,11 @@ impl Field {
                 "display_name",
                 "user_name",
                 "user.name",
+                "account.display_name",
             ],
             Field::Url => &["url", "link", "permalink"],
             Field::Platform => &["platform", "network", "source_platform"],
-            Field::Automated => &["automated", "bot", "is_bot"],
+            Field::Automated => &["automated", "bot", "is_bot", "account.bot"],
         }
     }
 
