@@ -86,9 +86,13 @@ fn build(seed: u64, now: DateTime<Utc>) -> (DemoData, Vec<Option<Intent>>) {
 /// The platforms the demo covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Platform {
+    /// Bluesky (AT Protocol).
     Bluesky,
+    /// Mastodon (ActivityPub).
     Mastodon,
+    /// Comments on the blog, read from its RSS feed.
     Rss,
+    /// The website's contact form, posted to the inbound webhook.
     Webhook,
 }
 
@@ -131,11 +135,13 @@ impl Platform {
         }
     }
 
+    /// Whether the platform has followers, mentions and public posts.
     fn is_social(self) -> bool {
         matches!(self, Platform::Bluesky | Platform::Mastodon)
     }
 }
 
+/// Every platform, in the order of `org_accounts`.
 const PLATFORMS: [Platform; 4] = [
     Platform::Bluesky,
     Platform::Mastodon,
@@ -146,12 +152,28 @@ const PLATFORMS: [Platform; 4] = [
 /// The organisation's DID on Bluesky.
 const ORG_DID: &str = "did:plc:l7umxn4hq2vbr5kt3ewdp6sa";
 
+impl Team {
+    /// How the team signs its name.
+    fn label(self) -> &'static str {
+        match self {
+            Team::Care => "Support",
+            Team::Sales => "Sales",
+            Team::Product => "Product",
+            Team::Comms => "Comms",
+        }
+    }
+}
+
 /// Which team an agent belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Team {
+    /// Customer care.
     Care,
+    /// Sales.
     Sales,
+    /// Product management.
     Product,
+    /// Communications.
     Comms,
 }
 
@@ -173,24 +195,37 @@ const AGENTS: &[(&str, &str, Team)] = &[
     ("maya", "Maya", Team::Comms),
 ];
 
+/// Care agents on the weekday early shift (before 14:00 UTC).
 const EARLY_SHIFT: &[usize] = &[0, 1, 2, 3];
+/// Care agents on the weekday late shift.
 const LATE_SHIFT: &[usize] = &[4, 5, 6, 7];
+/// Care agents working weekends.
 const WEEKEND_SHIFT: &[usize] = &[8, 9];
+/// The sales team, who answer leads.
 const SALES: &[usize] = &[10, 11];
+/// The product manager, who answers most ideas.
 const PRODUCT: usize = 12;
+/// The comms lead, who answers high-reach complaints at once.
 const COMMS: usize = 13;
 
 /// Product categories, which decide the issues a product can have.
 #[derive(Debug, Clone, Copy)]
 enum Cat {
+    /// Bulbs and lamps.
     Bulb,
+    /// Light strips.
     Strip,
+    /// Hubs.
     Hub,
+    /// The app.
     App,
+    /// Sensors.
     Sensor,
+    /// Switches and plugs.
     Switch,
 }
 
+/// What Lumen sells: name as people write it, and its category.
 const PRODUCTS: &[(&str, Cat)] = &[
     ("A19 bulb", Cat::Bulb),
     ("E14 candle bulb", Cat::Bulb),
@@ -216,6 +251,7 @@ const PRODUCTS: &[(&str, Cat)] = &[
 /// Weights for picking a product (bulbs and the app come up most).
 const PRODUCT_WEIGHTS: &[u32] = &[16, 6, 6, 4, 5, 3, 2, 8, 4, 3, 9, 5, 10, 3, 3, 3, 2, 4, 3];
 
+/// What goes wrong with bulbs and lamps (verb phrases: "my bulb …").
 const ISSUES_BULB: &[&str] = &[
     "keeps disconnecting",
     "flickers at low brightness",
@@ -230,6 +266,7 @@ const ISSUES_BULB: &[&str] = &[
     "won't dim below 30%",
     "takes ten seconds to respond",
 ];
+/// What goes wrong with light strips.
 const ISSUES_STRIP: &[&str] = &[
     "only lights up halfway",
     "shows all the wrong colours",
@@ -239,6 +276,7 @@ const ISSUES_STRIP: &[&str] = &[
     "flickers red",
     "has a dead section in the middle",
 ];
+/// What goes wrong with hubs.
 const ISSUES_HUB: &[&str] = &[
     "drops off the wifi every night",
     "won't update",
@@ -249,6 +287,7 @@ const ISSUES_HUB: &[&str] = &[
     "can't find any of my bulbs",
     "went offline and won't come back",
 ];
+/// What goes wrong with the app.
 const ISSUES_APP: &[&str] = &[
     "crashes on launch",
     "logs me out every day",
@@ -258,9 +297,10 @@ const ISSUES_APP: &[&str] = &[
     "is so slow",
     "shows every light as offline",
     "doesn't fire my schedules",
-    "widget stopped working",
+    "won't show the widget anymore",
     "keeps asking me to re-pair everything",
 ];
+/// What goes wrong with sensors.
 const ISSUES_SENSOR: &[&str] = &[
     "doesn't trigger half the time",
     "eats batteries",
@@ -268,6 +308,7 @@ const ISSUES_SENSOR: &[&str] = &[
     "shows offline",
     "takes ages to react",
 ];
+/// What goes wrong with switches and plugs.
 const ISSUES_SWITCH: &[&str] = &[
     "doesn't respond",
     "double-triggers",
@@ -276,6 +317,7 @@ const ISSUES_SWITCH: &[&str] = &[
     "turns everything off at random",
 ];
 
+/// The issues a product category can have.
 fn issues(cat: Cat) -> &'static [&'static str] {
     match cat {
         Cat::Bulb => ISSUES_BULB,
@@ -305,6 +347,7 @@ const DETAILS: &[&str] = &[
     " after a week of working fine",
     " whenever the microwave is on",
 ];
+/// Details that only make sense after the firmware 4.2 incident.
 const DETAILS_AFTER_INCIDENT: &[&str] = &[
     " since the 4.2 firmware",
     " ever since the 4.2 update",
@@ -313,18 +356,19 @@ const DETAILS_AFTER_INCIDENT: &[&str] = &[
 
 /// Stand-alone sentences for complaints.
 const SENTENCES: &[&str] = &[
-    "Tried resetting it twice.",
-    "Support hasn't replied in four days.",
-    "Already re-paired it three times.",
+    "Tried resetting it twice, still not working.",
+    "No reply from support in four days.",
+    "Already re-paired it three times, still broken.",
     "The app just says 'try again later'.",
     "Wifi is fine, everything else works.",
-    "It's brand new.",
-    "I've followed every step in the help centre.",
-    "Not what I expect for the price.",
+    "It's brand new and already faulty.",
+    "I've followed every step in the help centre and it's still not working.",
+    "Really disappointed for the price.",
     "My whole routine depends on it.",
     "Third time this month.",
 ];
 
+/// Short angry sentences.
 const ANGRY: &[&str] = &[
     "Unacceptable.",
     "Not good enough.",
@@ -332,17 +376,22 @@ const ANGRY: &[&str] = &[
     "Come on!",
     "Sort it out.",
     "Ridiculous.",
-    "Really annoyed.",
+    "Really disappointed.",
+    "Fed up.",
     "What a joke.",
+    "Worst smart home purchase ever.",
 ];
 
+/// Negative emoji, each with a leading space.
 const EMOJI_NEG: &[&str] = &[
     " 😡", " 😤", " 🙄", " 😩", " 🤬", " 😞", " 💀", " 😠", " 😒", " 👎",
 ];
+/// Positive emoji, each with a leading space.
 const EMOJI_POS: &[&str] = &[
     " 😍", " 💡", " ✨", " 🙌", " ❤️", " 👏", " 🥰", " 🔥", " 😊", " 💛",
 ];
 
+/// Competing brands people compare Lumen with.
 const COMPETITORS: &[&str] = &[
     "Philips Hue",
     "LIFX",
@@ -351,6 +400,7 @@ const COMPETITORS: &[&str] = &[
     "IKEA Tradfri",
     "WiZ",
 ];
+/// Smart home ecosystems people ask about.
 const ECOSYSTEMS: &[&str] = &[
     "HomeKit",
     "Google Home",
@@ -360,6 +410,7 @@ const ECOSYSTEMS: &[&str] = &[
     "Matter",
     "IFTTT",
 ];
+/// App features people ask for.
 const FEATURES: &[&str] = &[
     "a sunrise schedule",
     "a vacation mode",
@@ -379,6 +430,7 @@ const FEATURES: &[&str] = &[
     "a physical remote",
     "scene folders",
 ];
+/// Hardware features people wish for.
 const HW_FEATURES: &[&str] = &[
     "a higher max brightness",
     "a warmer 1800K setting",
@@ -388,6 +440,7 @@ const HW_FEATURES: &[&str] = &[
     "USB-C power",
     "a physical on/off button",
 ];
+/// Things people would like the app to let them do.
 const ACTIONS: &[&str] = &[
     "group lights by floor",
     "copy a scene to another room",
@@ -398,6 +451,7 @@ const ACTIONS: &[&str] = &[
     "lock the kids' room lights",
     "see which light is which by flashing it",
 ];
+/// Countries people ask about shipping to or sell in.
 const COUNTRIES: &[&str] = &[
     "Ireland",
     "Canada",
@@ -411,6 +465,7 @@ const COUNTRIES: &[&str] = &[
     "South Africa",
     "Iceland",
 ];
+/// Rooms of a home.
 const ROOMS: &[&str] = &[
     "living room",
     "bedroom",
@@ -422,12 +477,14 @@ const ROOMS: &[&str] = &[
     "bathroom",
     "garden",
 ];
+/// Trade shows where Lumen exhibits.
 const EVENTS: &[&str] = &[
     "CES",
     "IFA",
     "the Smart Home Expo",
     "the design museum pop-up",
 ];
+/// Link prefixes spammers use.
 const SPAM_URLS: &[&str] = &[
     "bit.ly/",
     "free-follows.xyz/",
@@ -435,7 +492,9 @@ const SPAM_URLS: &[&str] = &[
     "gr8-deals.shop/",
     "x-boost.top/",
 ];
+/// Prices people quote when they complain.
 const PRICES: &[&str] = &["£60", "€45", "$49", "€79", "$120", "£35"];
+/// Hashtags appended to some posts, each with a leading space.
 const HASHTAGS: &[&str] = &[
     " #smarthome",
     " #homeautomation",
@@ -444,75 +503,82 @@ const HASHTAGS: &[&str] = &[
     " #cosy",
 ];
 
+/// Complaints about a product that misbehaves.
 const COMPLAINT_DEVICE: &[&str] = &[
-    "my Lumen {p} {i}{d}.{eneg}",
+    "my Lumen {p} {i}{d}. so frustrating{eneg}",
     "{org} my {p} {i}{d}.{eneg}",
     "Anyone else's Lumen {p} {i}? {s}",
     "{P} {i} AGAIN.{eneg} {angry}",
-    "Third replacement {x} and it still {i}. I'm done.{eneg}",
+    "Third replacement {x} and it still {i}. Faulty again. I'm done.{eneg}",
     "paid good money for a {x} that {i}. {angry}",
-    "{org} your {p} {i}{d}. Fix it please{eneg}",
+    "{org} your {p} {i}{d}. Clearly broken, fix it please{eneg}",
     "hey {org}, my {p} {i}. tried everything. ticket {ticket}, no reply",
     "Worst purchase this year: the Lumen {x}. It {i}{d}. #LumenFail",
     "my {p} {i}{d}{eneg} #smarthome",
     "Why does my {p} {i}?? {s} This is ridiculous",
     "Honestly disappointed. My {p} {i}{d} and the chat bot just loops{eneg}",
-    "I've been a fan for years but my {p} {i}{d}. Getting close to switching to {comp}.",
+    "I've been a fan for years but this problem with the {p} is too much: it {i}{d}. Thinking of switching to {comp}.",
     "day {days} of my {p} that {i}. still no reply from support{eneg}",
     "never had this with {comp}. Lumen {p} {i}{d}.{eneg}",
     "{org} {P} {I}!!!{eneg}",
     "so the {x} in the {room} {i}{d}. {angry}",
     "the {x} {i} and the app just says 'try again later'. {angry}{eneg}",
     "Trying to love my Lumen setup but the {p} {i}{d}. {s}",
-    "{org} is there a fix coming? my {p} {i}{d}",
+    "{org} is there a fix coming for this bug? my {p} {i}{d}",
     "Came home to a dark {room} because the {p} {i}.{eneg}",
     "ugh. {p} {i}. again.{eneg}",
     "Not happy with the {p}: it {i}{d}. {s}",
     "{org} {s} My {p} {i}. What now?",
     "{price} for a {x} that {i}? {angry}",
-    "Returning my {x}. It {i}{d} and I've had enough.{eneg}",
-    "My {p} {i} every time the wifi hiccups. Surely that's not normal?",
-    "2 out of {ns} of my {l}s {i}{d}.{eneg}",
+    "Returning my {x}. It {i}{d}. Waste of money.{eneg}",
+    "Having issues with my {p}: it {i} every time the wifi hiccups. Surely that's not normal?",
+    "2 out of {ns} of my {ls} {i}{d}.{eneg}",
     "broken again: the {p} {i}. {angry}",
+    "{org} my {p} stopped working{d}.{eneg}",
+    "the {p} is not working again and support isn't answering. {angry}",
+    "Is it just me or is the {p} totally broken{d}?",
 ];
 
+/// Complaints about orders, deliveries, refunds and billing.
 const COMPLAINT_ORDER: &[&str] = &[
     "still waiting on my refund, {w} weeks now.{eneg}",
     "{org} still waiting on my refund for order {order}. {w} weeks.{eneg} {angry}",
-    "Ordered a {x} {days} days ago and it still hasn't shipped. Not impressed {org}",
+    "Ordered a {x} {days} days ago and it still hasn't shipped. Still waiting {org}",
     "was charged twice for my {x} order ({order}) and nobody answers the phone{eneg}",
-    "delivery says delivered, no {x} anywhere. order {order}{eneg}",
+    "delivery says delivered but the {x} never arrived. order {order}{eneg}",
     "return label never arrived for my {x}, order {order}, {w} weeks now",
     "{org} cancelled my order {order} without telling me?? {angry}",
-    "my {x} arrived with a cracked case. {angry}",
+    "my {x} arrived broken, the case is cracked. {angry}",
     "Paid for express shipping, the {x} took {days} days. {angry}",
     "{org} how long does a refund actually take? {w} weeks and counting{eneg}",
     "The replacement {x} you sent is the wrong model. {angry}",
-    "support closed my ticket {ticket} without fixing anything{eneg}",
-    "3 emails, 2 chats, 0 answers about order {order}. {angry}",
+    "support closed my ticket {ticket} without fixing anything, and no reply since{eneg}",
+    "3 emails, 2 chats, no response about order {order}. {angry}",
     "Got an invoice for a {x} I never ordered. {org} please explain",
-    "my subscription renewed without warning and I can't find how to cancel.{eneg}",
+    "I want to cancel my subscription and there's no way to do it in the app.{eneg}",
 ];
 
+/// Complaints on the day firmware 4.2 knocked lights offline.
 const COMPLAINT_INCIDENT: &[&str] = &[
     "after firmware 4.2 my {x} keeps disconnecting{eneg}",
     "4.2 update bricked my hub?? {org}{eneg}",
     "every light in the house went offline after last night's update {org}{eneg}",
-    "what happened with the update? all my bulbs are unreachable #LumenDown",
-    "LUMEN DOWN? app says every light is offline{eneg}",
-    "ok the 4.2 update killed my {x}. anyone know how to roll back?",
+    "what happened with the update? all my bulbs are unreachable. outage? #LumenDown",
+    "LUMEN IS DOWN? app says every light is offline{eneg}",
+    "ok the 4.2 update broke my {x}. anyone know how to roll back?",
     "woke up to all lights at 100% at 5am after the firmware update. thanks {org} 🙃",
     "{org} 4.2 broke my schedules. none of them fired this morning{eneg}",
-    "is the Lumen cloud down? {ns} bulbs showing offline since the update",
+    "is Lumen down? {nb} bulbs showing offline since the update",
     "firmware 4.2: {l} flashing red, hub won't see it. {angry}",
-    "Who tested 4.2?? Half my house is dark.{eneg} #LumenFail",
-    "{org} PLEASE fix the update. my kids' night lights didn't come on{eneg}",
+    "Who tested 4.2?? Half my house is dark. Broken update.{eneg} #LumenFail",
+    "{org} PLEASE fix the broken update. my kids' night lights didn't come on{eneg}",
     "still no lights in the {room} after the 4.2 mess.{eneg}",
     "the update reset all my scenes and now the {x} won't pair. {angry}",
     "{org} my {x} has been unreachable since 4.2 went out. {angry}",
     "so the 4.2 update means I'm now reading by phone torch. great{eneg}",
 ];
 
+/// Incident complaints in German, French, Spanish and Dutch.
 const COMPLAINT_INCIDENT_FOREIGN: &[&str] = &[
     "Nach dem Update 4.2 sind alle meine Lampen offline. {org} was ist da los?{eneg}",
     "Depuis la mise à jour 4.2, plus aucune lampe ne répond 😤 {org}",
@@ -520,53 +586,133 @@ const COMPLAINT_INCIDENT_FOREIGN: &[&str] = &[
     "Sinds de 4.2-update doet geen enkele lamp het meer. {org}{eneg}",
 ];
 
-const QUESTIONS: &[&str] = &[
-    "does the Lumen {x} work with {eco}?",
-    "{org} can the {x} run on a 2.4GHz-only network?",
-    "how do I reset my {x}? the manual isn't clear",
-    "is there a way to group lights across rooms in the app?",
-    "quick q: will the {l} work without the hub?",
-    "Anyone know if Lumen ships to {country}?",
-    "what's the warranty on the {x}? {org}",
-    "Can I use the {l} outdoors?",
-    "{org} does the app support {feature} yet?",
-    "how many bulbs can one hub handle?",
-    "is the {x} compatible with {eco}? thinking of buying a few",
-    "where do I check the status of order {order}?",
-    "can I set the colour temperature of the {l} from {eco}?",
-    "{org} is there a student discount?",
-    "Does the {x} support Matter?",
-    "do I need a neutral wire for the dimmer switch?",
-    "How do I share my lights with my partner's phone? {org}",
-    "Will the {l} remember its last state after a power cut?",
-    "{org} when is the {x} back in stock?",
-    "Is the {l} dimmable with a normal wall dimmer?",
-    "Any Home Assistant users running the {x}? Local control or cloud?",
-    "How do I move my {x} to a new wifi network without losing my scenes?",
-    "{org} can I add the {l} to an existing scene without re-creating it?",
-    "What's the difference between the Hub and the Hub Mini?",
-    "is there an API? want to hook my {x} up to a little script",
-    "how long does the {l} last? thinking about a {room} refit",
+/// Questions, each with the answer an agent gives to it.
+const QUESTIONS: &[(&str, &str)] = &[
+    (
+        "does the Lumen {x} work with {eco}?",
+        "Yes! It works with HomeKit, Google Home, Alexa and Home Assistant through the Hub, and with Matter directly.",
+    ),
+    (
+        "{org} can the {x} run on a 2.4GHz-only network?",
+        "Yes, all our devices use 2.4GHz, so you're all set.",
+    ),
+    (
+        "how do I reset my {x}? the manual isn't clear",
+        "Sorry about the manual! Switch it off and on 5 times, 2 seconds apart, until it blinks twice. Full steps: lumen.example/help/reset",
+    ),
+    (
+        "is there a way to group lights across rooms in the app?",
+        "Yes: Settings → Zones lets you group lights from different rooms.",
+    ),
+    (
+        "quick q: will the {l} work without the hub?",
+        "It works over Bluetooth without the Hub, but you'll need the Hub for schedules and control away from home.",
+    ),
+    (
+        "Anyone know if Lumen ships to {country}?",
+        "We ship to most of Europe, North America and Oceania: lumen.example/shipping has the full list.",
+    ),
+    (
+        "what's the warranty on the {x}? {org}",
+        "Warranty is 2 years on all our products, 3 if you register it in the app.",
+    ),
+    (
+        "Can I use the {l} outdoors?",
+        "Only the outdoor strip is weatherproof (IP65), so keep indoor lights indoors.",
+    ),
+    (
+        "{org} does the app support {feature} yet?",
+        "Not yet, but it's on our roadmap! We'll shout when it lands.",
+    ),
+    (
+        "how many bulbs can one hub handle?",
+        "Up to 50 lights per Hub, and you can add a second Hub for more.",
+    ),
+    (
+        "is the {x} compatible with {eco}? thinking of buying a few",
+        "It is! Pair it with the Hub and it shows up in your smart home app within a minute.",
+    ),
+    (
+        "where do I check the status of order {order}?",
+        "You'll find it under Account → Orders, or DM us the order number and we'll check for you.",
+    ),
+    (
+        "can I set the colour temperature of the {l} from {eco}?",
+        "Yes, colour temperature and brightness both come through to your smart home app.",
+    ),
+    (
+        "{org} is there a student discount?",
+        "There is! 15% off with a student email at lumen.example/students 🎓",
+    ),
+    (
+        "Does the {x} support Matter?",
+        "Yes, Matter support is live for every Lumen device made since 2022.",
+    ),
+    (
+        "do I need a neutral wire for the dimmer switch?",
+        "No neutral needed: the dimmer switch runs on a battery that lasts about 2 years.",
+    ),
+    (
+        "How do I share my lights with my partner's phone? {org}",
+        "Settings → Home → Invite member, and they'll get a link to join your home.",
+    ),
+    (
+        "Will the {l} remember its last state after a power cut?",
+        "You choose: Settings → Device → Power-on behaviour lets you pick last state, warm white or off.",
+    ),
+    (
+        "{org} when is the {x} back in stock?",
+        "It's back next week in most regions. Sign up on the product page and we'll email you.",
+    ),
+    (
+        "Is the {l} dimmable with a normal wall dimmer?",
+        "We don't recommend wall dimmers with smart bulbs: the app or our dimmer switch give flicker-free dimming.",
+    ),
+    (
+        "Any Home Assistant users running the {x}? Local control or cloud?",
+        "Both work! Our Home Assistant integration uses local control by default since 4.0.",
+    ),
+    (
+        "How do I move my {x} to a new wifi network without losing my scenes?",
+        "Change the wifi on the Hub (Settings → Hub → Network) and all your lights and scenes come along.",
+    ),
+    (
+        "{org} can I add the {l} to an existing scene without re-creating it?",
+        "Yes: open the scene, tap Edit, then Add lights.",
+    ),
+    (
+        "What's the difference between the Hub and the Hub Mini?",
+        "The Hub Mini handles up to 20 lights over wifi; the Hub does 50 and has an Ethernet port too.",
+    ),
+    (
+        "is there an API? want to hook my {x} up to a little script",
+        "There is! Local REST API docs at developers.lumen.example 🛠️",
+    ),
+    (
+        "how long does the {l} last? thinking about a {room} refit",
+        "Our bulbs are rated for 25,000 hours, about 20 years at 3 hours a day.",
+    ),
 ];
 
+/// Praise.
 const PRAISE: &[&str] = &[
     "love my new Lumen {x}!{epos}",
     "shoutout to {agent} at {org} support, sorted my {x} in 5 minutes{epos}",
-    "the sunrise mode on the {l} has changed my mornings{epos}",
+    "the sunrise mode on the {l} has changed my mornings, love it{epos}",
     "Lumen {x} + {eco} = perfect{epos}",
-    "honestly the best smart lighting I've owned. {p} just works.",
-    "just set up {ns} {l}s in under half an hour. Impressed! #smarthome",
+    "honestly the best smart lighting I've owned. {P} just works.",
+    "just set up {ns} {ls} in under half an hour. Impressed! #smarthome",
     "thanks {org} for the quick replacement{epos}",
     "the new app update is so smooth, great job team{epos}",
     "my kids love the colour changing {l}{epos}",
     "Can't recommend Lumen enough. Great {x}, great support.",
     "the {l} looks gorgeous in the {room}{epos} #cosy",
-    "bought my mum a Lumen {l} and she's obsessed{epos}",
+    "bought my mum a Lumen {l} and she loves it{epos}",
     "AMAZING customer service from Lumen today!!{epos}",
-    "{org} you folks are great. the {x} arrived a day early{epos}",
+    "{org} you folks are amazing. the {x} arrived a day early{epos}",
     "Warm light in the {room}, rain outside, Lumen {l} doing its thing. Bliss{epos}",
     "Switched from {comp} to Lumen and not looking back{epos}",
-    "two years in and my {x} has never dropped once. Solid.",
+    "two years in and my {x} has never dropped once. Excellent.",
     "Props to the Lumen team for actually listening to feedback{epos}",
     "the {x} was worth every penny{epos}",
     "setup took 2 minutes. TWO. well done {org}{epos}",
@@ -575,53 +721,59 @@ const PRAISE: &[&str] = &[
     "thank you {org}, the {l} makes winter mornings bearable{epos}",
 ];
 
+/// Ideas and feature requests.
 const IDEAS: &[&str] = &[
     "would be great if the app had {feature}",
     "{org} feature request: {feature} please!",
-    "wish the {l} had {hwf}",
+    "I wish the {l} had {hwf}",
     "idea: let us {act}",
     "please add {feature} to the app 🙏",
-    "any chance of {feature}? would buy more {l}s if so",
+    "would love to see {feature}, would buy more {ls} if so",
     "suggestion for Lumen: {act}. would make the {p} so much better",
     "dear {org}, {feature} when? 😅",
-    "It'd be amazing to {act} in the Lumen app",
+    "It would be great if we could {act} in the Lumen app",
     "{org} have you thought about {feature}? the {x} would be perfect for it",
     "Feature idea for the {l}: {hwf}. Take my money.",
-    "Would love an option to {act}. {org}",
-    "pls pls pls {feature} 🙏 {org}",
-    "my one wish for Lumen: {feature}",
+    "Would love to see an option to {act}. {org}",
+    "feature request: {feature}. pls pls pls 🙏 {org}",
+    "wishlist for Lumen: {feature}",
 ];
 
+/// Sales leads.
 const LEADS: &[&str] = &[
     "we're fitting out {n} offices, who do I talk to about volume pricing?",
-    "{org} do you do trade accounts? I'm an electrician doing {n} installs a year",
+    "{org} do you do trade pricing? I'm an electrician doing {n} installs a year",
     "interested in the {l} for our hotel ({n} rooms). Can someone send a quote?",
     "Looking for a smart lighting partner for a {n}-unit apartment build. Do you have a sales team?",
     "is there a reseller programme for Lumen in {country}?",
-    "we run {ns} cafés and want to standardise on Lumen. bulk discount?",
+    "we run {ns} cafés and want to standardise on Lumen. bulk pricing?",
     "I manage facilities for a school with {n} classrooms. Could we get pricing for the {l}?",
-    "who handles enterprise deals at Lumen? need {n} {l}s by next quarter",
+    "who handles enterprise deals at Lumen? need {n} {ls} by next quarter, can we get a quote?",
     "do you offer education pricing? we'd need about {n} units",
     "{org} we're an interior design studio, interested in a partnership. who should we contact?",
-    "Need {n} {l}s for a co-working space fit-out. Can we get a quote by Friday?",
-    "we're a property developer in {country}, looking for a lighting supplier for {n} homes",
+    "Need {n} {ls} for a co-working space fit-out. Can we get a quote by Friday?",
+    "we're a property developer in {country}, looking for a lighting supplier for {n} homes. Is there a sales team I can talk to?",
+    "hi {org}, we'd like to order {n} units for our offices in {country}. who handles bulk orders?",
 ];
 
+/// Spam.
 const SPAM: &[&str] = &[
     "free followers, click here 👉 {url}",
-    "🔥 Get 10K followers today! {url}",
+    "🔥 Get 10K followers today! click here {url}",
     "earn $500/day from home, DM me",
     "Crypto giveaway!!! send 0.1 ETH get 1 ETH back {url}",
-    "Promote your brand to 2M users, DM for rates",
-    "cheap Lumen bulbs 90% off!!! {url}",
-    "I made $8,000 last week with this one trick {url}",
-    "Buy verified accounts, fast delivery {url}",
-    "{org} Collab? We boost your page to 100k real fans 💯 {url}",
-    "💰💰 Passive income secrets revealed 👉 {url}",
-    "Congratulations! You have been selected for a free iPhone 🎁 {url}",
-    "Best SEO services, first page of Google guaranteed. Contact {url}",
+    "Promote your brand to 2M users, DM for promo rates",
+    "cheap Lumen bulbs 90% off!!! promo code LUMEN90 {url}",
+    "I made $8,000 last week, make money fast with this one trick {url}",
+    "Buy verified accounts and cheap followers, fast delivery {url}",
+    "{org} Collab? We boost your page to 100k real fans 💯 check my profile",
+    "💰💰 Passive income secrets: make money online 👉 {url}",
+    "Congratulations! You have been selected for a 100% free iPhone 🎁 {url}",
+    "Best SEO services, first page of Google guaranteed. Click here: {url}",
+    "cheap Lumen bulbs here, nicest prices online {url}",
 ];
 
+/// Chatter that needs no action.
 const OTHER: &[&str] = &[
     "my cat has figured out the motion sensor 😹",
     "lights on red for the match tonight ⚽",
@@ -643,6 +795,7 @@ const OTHER: &[&str] = &[
     "the {room} finally feels finished with the {l} in it",
 ];
 
+/// Complaints in other languages.
 const FOREIGN_COMPLAINT: &[&str] = &[
     "Meine Lumen {x} verbindet sich ständig neu. Sehr ärgerlich.{eneg}",
     "Mon {x} Lumen ne se connecte plus depuis hier 😤",
@@ -650,30 +803,35 @@ const FOREIGN_COMPLAINT: &[&str] = &[
     "Mijn Lumen {x} blijft de verbinding verliezen.{eneg}",
     "A minha {x} Lumen parou de funcionar e ninguém responde.{eneg}",
 ];
+/// Questions in other languages.
 const FOREIGN_QUESTION: &[&str] = &[
     "Funktioniert die Lumen {x} mit HomeKit?",
     "Est-ce que le {x} Lumen fonctionne avec Google Home ?",
     "¿Lumen hace envíos a México?",
     "Werkt de {l} ook zonder hub?",
 ];
+/// Praise in other languages.
 const FOREIGN_PRAISE: &[&str] = &[
     "J'adore mes lampes Lumen !{epos}",
     "Super Service von Lumen, danke!{epos}",
     "¡Me encanta mi {l} de Lumen!{epos}",
     "Adoro as luzes da Lumen, recomendo!{epos}",
 ];
+/// Chatter in other languages.
 const FOREIGN_OTHER: &[&str] = &[
     "Guten Morgen! Licht an ☀️",
     "Bonne soirée à tous, ambiance tamisée ce soir ✨",
     "Buenas noches, luces cálidas y una peli 🍿",
 ];
 
+/// How blog comments often begin.
 const BLOG_PREFIXES: &[&str] = &[
     "Great post! ",
     "Thanks for the write-up. ",
     "Interesting read. ",
     "Nice article. ",
 ];
+/// Extra sentences in contact-form messages (may be empty).
 const WEBHOOK_EXTRAS: &[&str] = &[
     " My order number is {order}.",
     " I'd appreciate a call back.",
@@ -682,10 +840,13 @@ const WEBHOOK_EXTRAS: &[&str] = &[
     " This is my second message about it.",
     "",
 ];
+/// How contact-form messages begin.
 const WEBHOOK_GREETINGS: &[&str] = &["Hi Lumen team,", "Hello,", "Hi there,", "Dear Lumen,"];
+/// How contact-form messages end, before the name.
 const WEBHOOK_SIGNOFFS: &[&str] = &["Thanks,", "Kind regards,", "Cheers,", "Best,", "Thank you,"];
 
 // Outbound replies (bodies; greetings and signatures are added per platform).
+/// First replies to a complaint about a device.
 const REPLY_DEVICE: &[&str] = &[
     "Sorry about this! Could you send us a DM with your {p}'s serial number? We'll get it sorted.",
     "Oh no, that's not what we want to hear. Can you power-cycle the {p} for 10 seconds and let us know if it comes back?",
@@ -696,12 +857,14 @@ const REPLY_DEVICE: &[&str] = &[
     "That's not right at all. I've opened a case for you, check your DMs 💬",
     "Sorry to hear that. Could you try moving the hub a little closer and re-pairing? Steps: lumen.example/help/pairing",
 ];
+/// First replies to a complaint about the app.
 const REPLY_APP: &[&str] = &[
     "Sorry about that! Could you log out and back in, and check you're on app 3.8? If it still happens, DM us your phone model.",
     "Thanks for flagging. Our app team is looking into this, could you DM us your app version and phone model?",
     "Sorry for the trouble! Deleting and reinstalling the app keeps your rooms and scenes, and usually clears this up.",
     "That's not right, sorry. A fix is in the next app update; in the meantime force-closing the app helps.",
 ];
+/// First replies to a complaint about an order.
 const REPLY_ORDER: &[&str] = &[
     "So sorry for the wait. Please DM us your order number and I'll chase this personally.",
     "That's far too long, apologies. I've escalated it to our billing team and you'll hear back within 24h.",
@@ -709,23 +872,20 @@ const REPLY_ORDER: &[&str] = &[
     "Apologies for the mix-up. I've issued the refund today, it can take 3–5 working days to show.",
     "Sorry about this. Can you DM us your order number so I can look into it?",
 ];
+/// First replies to an incident complaint.
 const REPLY_INCIDENT: &[&str] = &[
     "We're really sorry. Firmware 4.2 caused some lights to drop off; a fix is on its way. Power-cycling the hub helps in the meantime.",
     "Sorry! This is a known issue with 4.2 and our engineers are on it. Updates on status.lumen.example",
     "Apologies, we know 4.2 broke things for some of you. 4.2.1 fixes it: Settings → Hub → Check for updates.",
     "So sorry for the disruption. Unplug the hub for 30 seconds and it'll pick up the 4.2.1 fix.",
 ];
+/// Answers for questions without a specific answer (the foreign-language ones).
 const REPLY_QUESTION: &[&str] = &[
     "Good question! The full steps are here: lumen.example/help",
+    "Thanks for asking! I've sent you the details by DM.",
     "Yes, it does 🙂 Let us know if you need a hand setting it up.",
-    "Not yet, but it's on our roadmap! We'll shout when it lands.",
-    "Hold the button for 10 seconds until it blinks twice and it'll reset.",
-    "Thanks for asking! We ship to most of Europe and North America: lumen.example/shipping",
-    "Our lights need the Hub for remote control, but work over Bluetooth without it.",
-    "Yes: it works with HomeKit, Google Home and Alexa through the Hub, and with Matter directly.",
-    "Great question. Up to 50 lights per Hub, and you can add a second Hub for more.",
-    "Warranty is 2 years on all our lights, 3 if you register the product in the app.",
 ];
+/// Replies to praise.
 const REPLY_PRAISE: &[&str] = &[
     "Thank you so much! 💡",
     "This made our day, thank you!",
@@ -733,47 +893,77 @@ const REPLY_PRAISE: &[&str] = &[
     "Thanks for the kind words, I'll pass them on to the team!",
     "That looks amazing, thanks for sharing 😍",
 ];
+/// Replies to ideas.
 const REPLY_IDEA: &[&str] = &[
     "Love this idea! I've passed it to our product team.",
     "Thanks, we've logged this as a feature request. Watch this space 👀",
     "Great suggestion! It's something we're exploring.",
     "You're not the only one asking 🙂 I've added your vote to the request.",
 ];
+/// First replies to sales leads.
 const REPLY_LEAD: &[&str] = &[
     "Thanks for your interest! Could you email your details to business@lumen.example? I'll get back to you today.",
     "We'd love to help! We do volume pricing from 20 units, I'll reach out by email.",
     "Thanks! Sending you our trade pricing now.",
     "Great to hear from you. I'll DM you to set up a quick call.",
 ];
+/// Replies to chatter.
 const REPLY_OTHER: &[&str] = &[
     "Ha, love it! 😄",
     "That sounds like the perfect evening 💡",
     "Great setup!",
     "Hello back! 👋",
 ];
-const REPLY_SECOND_NEG: &[&str] = &[
+/// Second replies when a device problem persists.
+const REPLY_SECOND_DEVICE: &[&str] = &[
     "Thanks, got it! A replacement is on its way, tracking to follow.",
     "Thanks, I've escalated this to our engineers and will update you tomorrow.",
     "Got your DM, replying there now 👍",
     "Sorry it's still playing up, let's get you a replacement. Check your DMs.",
-    "Thanks for the details. The refund has been approved, you'll see it in 3–5 days.",
 ];
+/// Second replies when an order problem persists.
+const REPLY_SECOND_ORDER: &[&str] = &[
+    "Thanks for your patience. The refund has been approved, you'll see it in 3–5 days.",
+    "Thanks, I've chased the courier and a new parcel ships today.",
+    "Sorry again! I've escalated this to our billing lead; you'll hear from us by tomorrow.",
+];
+/// Second replies when the incident still affects someone.
+const REPLY_SECOND_INCIDENT: &[&str] = &[
+    "Thanks for letting us know. A fix for the last few cases goes out tonight; I'll check back with you tomorrow.",
+    "Sorry it's still not right! Our engineers can push the fix to your hub directly, check your DMs.",
+];
+/// Second replies to a follow-up question.
+const REPLY_SECOND_QUESTION: &[&str] = &[
+    "Yes, the older bulbs work too as long as they're on firmware 4.x.",
+    "It's under Settings → Lights → Advanced. Shout if it's not there!",
+    "Make sure you're on app 3.8: that option arrived in the last update.",
+];
+/// Second replies to a lead.
+const REPLY_SECOND_LEAD: &[&str] = &[
+    "Got it, thanks! The quote is in your inbox, shout with any questions.",
+    "Thanks! I've booked us in for a call on Thursday.",
+];
+/// Second replies when the customer says it worked.
 const REPLY_SECOND_POS: &[&str] = &[
     "Glad to hear it! Enjoy 💡",
     "Brilliant, thanks for letting us know!",
     "Great news. Shout if you need anything else!",
 ];
+/// Replies to a conversation reopened after it was resolved.
 const REPLY_REOPEN: &[&str] = &[
     "Sorry it's back! I've reopened your case and sent you a DM.",
     "That's frustrating, sorry. Let's swap it for a new one, check your DMs.",
     "Sorry about that. I've chased billing again and flagged it as urgent.",
 ];
+/// Automated acknowledgements on social platforms, sent off-hours.
 const ACKS_SOCIAL: &[&str] = &[
     "Thanks for reaching out! Our team is offline right now and will reply as soon as we're back (Mon–Fri 8–20 UTC).",
     "Thanks for your message! We'll get back to you as soon as we can. For urgent issues: status.lumen.example",
 ];
+/// The contact form's automated acknowledgement email.
 const ACK_WEBHOOK: &str = "Thanks for contacting Lumen! We've received your message (ref {ref}) and will get back to you within 24 hours.\n\nLumen Support";
 
+/// Customer follow-ups when our reply helped.
 const FOLLOW_POS: &[&str] = &[
     "that worked, thank you!! 🙏",
     "All sorted, thanks {agent}!",
@@ -782,30 +972,53 @@ const FOLLOW_POS: &[&str] = &[
     "perfect, that's exactly what I needed",
     "thanks! that helps a lot",
 ];
-const FOLLOW_NEG: &[&str] = &[
+/// Customer follow-ups when a device problem persists.
+const FOLLOW_NEG_DEVICE: &[&str] = &[
     "still not working after the reset 😩",
     "DM sent",
     "tried that, no luck. what next?",
     "app version 3.7.2, iPhone 15",
     "done, sent you the serial",
     "it worked for a day and now it's back to square one",
-    "the refund still hasn't arrived",
-    "and what about the dimmer switch? does that need the hub too?",
     "ok but when? it's been days",
+    "the serial is on the sticker: LMN-{ticket}",
 ];
+/// Customer follow-ups when an order problem persists.
+const FOLLOW_NEG_ORDER: &[&str] = &[
+    "DM sent with the order number",
+    "the refund still hasn't arrived",
+    "tracking hasn't moved in 4 days",
+    "ok but when? it's been weeks",
+    "order number is {order}",
+];
+/// Customer follow-ups with another question.
+const FOLLOW_NEG_QUESTION: &[&str] = &[
+    "and what about the dimmer switch? does that need the hub too?",
+    "I don't see that option in the app. am I on the wrong version?",
+    "thanks! does that work with the older bulbs too?",
+    "hmm, where exactly is that in the app?",
+];
+/// Follow-ups from leads.
 const FOLLOW_LEAD: &[&str] = &[
     "emailed you just now, thanks!",
     "great, my colleague will reach out too",
     "sent! looking forward to the quote",
 ];
-const REOPEN_TEXTS: &[&str] = &[
+/// Messages that reopen a resolved device complaint.
+const REOPEN_DEVICE: &[&str] = &[
     "Hi again, the {p} is back to its old tricks 😩",
     "sorry to bring this up again but it stopped working again",
     "the replacement has the same problem",
-    "refund still not here, it's been another week",
     "this is happening again. {angry}",
     "hmm, it worked for a while but now it {i} again",
 ];
+/// Messages that reopen a resolved order complaint.
+const REOPEN_ORDER: &[&str] = &[
+    "refund still not here, it's been another week",
+    "still no sign of the parcel. {angry}",
+    "you said 24h, it's been a week. {angry}",
+];
+/// Replies from other people to a high-reach complaint.
 const PILE_ON: &[&str] = &[
     "same here 😩",
     "+1, mine too since this morning",
@@ -814,12 +1027,13 @@ const PILE_ON: &[&str] = &[
     "this is why I went with {comp}",
     "any fix yet?",
     "Ouch. Hope they sort it",
-    "same, all {ns} bulbs offline",
+    "same, all {nb} bulbs offline",
     "yep. whole flat is dark",
     "been there. took them a week to reply to me",
     "came here to say exactly this",
 ];
 
+/// Lumen's tips and announcements.
 const BROADCASTS: &[&str] = &[
     "Tip: long-press a scene in the app to make it your morning default ☀️",
     "Did you know? You can group lights by floor in Settings → Rooms.",
@@ -871,6 +1085,7 @@ const OLD_POSTS: &[&str] = &["smart-lighting-101", "hub-mini-faq", "welcome-to-t
 /// Day (after the window starts) of the firmware 4.2 incident.
 const INCIDENT_DAY: i64 = 66;
 
+/// First names, from many places.
 const FIRST_NAMES: &[&str] = &[
     "Jane",
     "Tom",
@@ -973,6 +1188,7 @@ const FIRST_NAMES: &[&str] = &[
     "Leo",
     "Ada",
 ];
+/// Family names, from many places.
 const LAST_NAMES: &[&str] = &[
     "Smith",
     "Jones",
@@ -1055,6 +1271,7 @@ const LAST_NAMES: &[&str] = &[
     "Doyle",
     "Quinn",
 ];
+/// Nicknames people use as handles.
 const NICKS: &[&str] = &[
     "pixelpanda",
     "nightowl",
@@ -1087,6 +1304,7 @@ const NICKS: &[&str] = &[
     "ledhead",
     "nordicnest",
 ];
+/// Mastodon servers people are on.
 const MASTODON_INSTANCES: &[&str] = &[
     "mastodon.social",
     "fosstodon.org",
@@ -1103,6 +1321,7 @@ const MASTODON_INSTANCES: &[&str] = &[
     "toot.community",
     "mastodon.ie",
 ];
+/// Mail providers for contact-form senders.
 const MAIL_DOMAINS: &[&str] = &[
     "gmail.com",
     "outlook.com",
@@ -1115,6 +1334,7 @@ const MAIL_DOMAINS: &[&str] = &[
     "fastmail.com",
     "orange.fr",
 ];
+/// Company domains for business senders.
 const COMPANY_DOMAINS: &[&str] = &[
     "northwind-hotels.com",
     "brightspace-offices.co.uk",
@@ -1231,53 +1451,83 @@ const NOTABLE_THANKS: &str = "Credit where it's due: @lumen.bsky.social sorted i
 /// How a person tends to behave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Persona {
+    /// Writes now and then about anything.
     Regular,
+    /// Praises often.
     Advocate,
+    /// A repeat customer with problems.
     Unhappy,
+    /// Writes for a business: leads and questions.
     Business,
+    /// Posts spam.
     Spammer,
+    /// A high-reach author with one scripted complaint.
     Notable,
 }
 
 /// One invented person (one identity on one platform).
 struct Person {
+    /// The platform the identity is on.
     platform: Platform,
+    /// Handle (Bluesky), `user@instance` (Mastodon), nickname (blog) or email (form).
     handle: String,
+    /// Display name.
     name: String,
+    /// First name, for greetings.
     first: String,
+    /// Followers, on platforms that have them.
     followers: Option<u64>,
+    /// The DID, on Bluesky.
     did: String,
+    /// How they behave.
     persona: Persona,
 }
 
 /// What a root message is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Topic {
+    /// A product misbehaves.
     Device,
+    /// An order, delivery, refund or bill.
     Order,
+    /// The firmware 4.2 incident.
     Incident,
+    /// Anything else.
     General,
 }
 
 /// Who wrote a draft.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
+    /// A member of the public (index into the people).
     Person(usize),
+    /// One of Lumen's agents (index into [`AGENTS`]).
     Agent(usize),
+    /// Lumen's own account on the platform.
     Org,
 }
 
 /// A message before ids are assigned and the list is sorted.
 struct Draft {
+    /// Where it was written.
     platform: Platform,
+    /// Who wrote it.
     who: Who,
+    /// The text.
     text: String,
+    /// When.
     at: DateTime<Utc>,
+    /// The draft it replies to.
     parent: Option<usize>,
+    /// Inbound or outbound.
     direction: Direction,
+    /// An automated acknowledgement.
     automated: bool,
+    /// Reshares seen.
     reshares: u64,
+    /// Replies seen beyond those in the data set.
     extra_replies: u64,
+    /// The intent it was written with (inbound only).
     label: Option<Intent>,
     /// Blog post slug, for rss messages.
     slug: &'static str,
@@ -1288,20 +1538,34 @@ struct Draft {
 /// What a root is about, for choosing replies.
 #[derive(Clone, Copy)]
 struct RootMeta {
+    /// The root draft.
     draft: usize,
+    /// Its author.
     person: usize,
+    /// What it was written as.
     intent: Intent,
+    /// What it is about.
     topic: Topic,
+    /// The product it mentions (index into [`PRODUCTS`]).
     product: usize,
+    /// A high-reach complaint: the comms lead answers within minutes, at any hour.
     urgent: bool,
+    /// Whether anyone may answer it at all.
     answer: bool,
+    /// The answer that fits the question, when it has one.
+    hint: Option<&'static str>,
+    /// Not resolved before this (the end of a pile-on of replies from others).
+    settle: Option<DateTime<Utc>>,
 }
 
 /// What fills a template.
 #[derive(Clone, Copy)]
 struct Ctx {
+    /// The platform, for how the organisation is mentioned.
     platform: Platform,
+    /// The product (index into [`PRODUCTS`]).
     product: usize,
+    /// Whether details may mention firmware 4.2.
     after_incident: bool,
 }
 
@@ -1310,15 +1574,25 @@ struct Gen {
     rng: ChaCha8Rng,
     /// `now` rounded down to the second: every time is strictly before it.
     limit: DateTime<Utc>,
+    /// The first moment of the window (90 days before `now`, plus a minute).
     start: DateTime<Utc>,
+    /// When the firmware 4.2 incident began.
     incident: DateTime<Utc>,
+    /// Everyone who writes.
     people: Vec<Person>,
+    /// People by platform, in [`PLATFORMS`] order.
     by_platform: [Vec<usize>; 4],
+    /// Handles given out.
     handles: HashSet<String>,
+    /// Every message so far.
     drafts: Vec<Draft>,
+    /// (root draft, when, agent).
     resolutions: Vec<(usize, DateTime<Utc>, usize)>,
+    /// Cumulative volume weight per hour of the window.
     slot_cum: Vec<f64>,
+    /// Seconds in each hour slot (the last one may be short).
     slot_len: Vec<i64>,
+    /// The last contact-form reference number.
     ticket_ref: u32,
 }
 
@@ -1329,17 +1603,33 @@ fn pick<'a, T>(rng: &mut ChaCha8Rng, xs: &'a [T]) -> &'a T {
 
 /// Picks an index with the given integer weights.
 fn weighted(rng: &mut ChaCha8Rng, weights: &[u32]) -> usize {
-    let total: u32 = weights.iter().sum();
+    weighted_by(rng, weights, |w| *w)
+}
+
+/// Picks the index of one of `items`, each weighted by `weight`.
+fn weighted_by<T>(rng: &mut ChaCha8Rng, items: &[T], weight: impl Fn(&T) -> u32) -> usize {
+    let total: u32 = items.iter().map(&weight).sum();
     let mut x = rng.random_range(0..total.max(1));
-    for (i, w) in weights.iter().enumerate() {
-        if x < *w {
+    for (i, item) in items.iter().enumerate() {
+        let w = weight(item);
+        if x < w {
             return i;
         }
         x -= w;
     }
-    weights.len().saturating_sub(1)
+    items.len().saturating_sub(1)
 }
 
+/// The plural of a product name ("A19 bulbs", "Lightstrip Plus strips").
+fn plural(name: &str) -> String {
+    if name.ends_with("Plus") {
+        format!("{name} strips")
+    } else {
+        format!("{name}s")
+    }
+}
+
+/// The string with its first character in upper case.
 fn cap_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
@@ -1417,6 +1707,7 @@ fn hours_of(day: Weekday) -> (u32, u32) {
     }
 }
 
+/// Whether the support team is at work at `t`.
 fn in_hours(t: DateTime<Utc>) -> bool {
     let (open, close) = hours_of(t.weekday());
     (open..close).contains(&t.hour())
@@ -1438,6 +1729,7 @@ fn next_open(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 impl Gen {
+    /// A generator for `seed` whose window ends at `now`.
     fn new(seed: u64, now: DateTime<Utc>) -> Self {
         let limit = now - Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos()));
         let start = limit - Duration::days(90) + Duration::minutes(1);
@@ -1526,14 +1818,14 @@ impl Gen {
             (10_000, 100_000, 270),
             (100_000, 2_000_000, 30),
         ];
-        let weights: Vec<u32> = BUCKETS.iter().map(|b| b.2).collect();
-        let (lo, hi, _) = BUCKETS[weighted(&mut self.rng, &weights)];
+        let (lo, hi, _) = BUCKETS[weighted_by(&mut self.rng, BUCKETS, |b| b.2)];
         // Skew towards the low end of the bucket: the smaller of two draws.
         let a = self.rng.random_range(lo..hi);
         let b = self.rng.random_range(lo..hi);
         a.min(b)
     }
 
+    /// A handle built on `base` that nobody else has yet.
     fn unique_handle(&mut self, base: String, platform: Platform) -> String {
         let mut candidate = base.clone();
         loop {
@@ -1562,6 +1854,7 @@ impl Gen {
         }
     }
 
+    /// Invents a person on `platform` with a realistic handle and follower count.
     fn add_person(
         &mut self,
         platform: Platform,
@@ -1648,6 +1941,7 @@ impl Gen {
         })
     }
 
+    /// Adds a person and indexes them by platform.
     fn push_person(&mut self, p: Person) -> usize {
         let idx = self.people.len();
         let slot = PLATFORMS.iter().position(|x| *x == p.platform).unwrap_or(0);
@@ -1656,6 +1950,7 @@ impl Gen {
         idx
     }
 
+    /// A random `did:plc:` identifier.
     fn did(&mut self) -> String {
         const ALPHA: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
         let mut s = String::from("did:plc:");
@@ -1715,6 +2010,7 @@ impl Gen {
         }
     }
 
+    /// What a person of this persona writes about this time.
     fn intent_for(&mut self, persona: Persona) -> Intent {
         use Intent::*;
         let table: &[(Intent, u32)] = match persona {
@@ -1731,10 +2027,10 @@ impl Gen {
                 (Other, 15),
             ],
         };
-        let weights: Vec<u32> = table.iter().map(|x| x.1).collect();
-        table[weighted(&mut self.rng, &weights)].0
+        table[weighted_by(&mut self.rng, table, |x| x.1)].0
     }
 
+    /// Any product, weighted by how common it is.
     fn product(&mut self) -> usize {
         weighted(&mut self.rng, PRODUCT_WEIGHTS)
     }
@@ -1742,7 +2038,7 @@ impl Gen {
     /// A product that fits a template: `{l}` needs a light, `{x}` a physical device,
     /// `{p}` takes anything, the app included.
     fn product_for(&mut self, tpl: &str) -> usize {
-        let lighting = tpl.contains("{l}") || tpl.contains("{L}");
+        let lighting = tpl.contains("{l}") || tpl.contains("{L}") || tpl.contains("{ls}");
         let physical = lighting || tpl.contains("{x}") || tpl.contains("{X}");
         loop {
             let p = self.product();
@@ -1811,7 +2107,7 @@ impl Gen {
             (Intent::Complaint, Topic::Order, false) => COMPLAINT_ORDER,
             (Intent::Complaint, _, false) => COMPLAINT_DEVICE,
             (Intent::Question, _, true) => FOREIGN_QUESTION,
-            (Intent::Question, _, false) => QUESTIONS,
+            (Intent::Question, _, false) => &[],
             (Intent::Praise, _, true) => FOREIGN_PRAISE,
             (Intent::Praise, _, false) => PRAISE,
             (Intent::Idea, _, _) => IDEAS,
@@ -1820,7 +2116,18 @@ impl Gen {
             (Intent::Other, _, true) => FOREIGN_OTHER,
             (Intent::Other, _, false) => OTHER,
         };
-        let tpl = *pick(&mut self.rng, pool);
+        let mut hint = None;
+        let mut tpl = if pool.is_empty() {
+            let (q, a) = *pick(&mut self.rng, QUESTIONS);
+            hint = Some(a);
+            q
+        } else {
+            *pick(&mut self.rng, pool)
+        };
+        if !platform.is_social() {
+            // "Lumen my hub won't update" reads wrong in an email or a blog comment.
+            tpl = tpl.strip_prefix("{org} ").unwrap_or(tpl);
+        }
         let product = self.product_for(tpl);
         let ctx = Ctx {
             platform,
@@ -1865,6 +2172,8 @@ impl Gen {
             product,
             urgent,
             answer: true,
+            hint,
+            settle: None,
         }
     }
 
@@ -1913,7 +2222,15 @@ impl Gen {
                 text
             }
             Platform::Webhook => {
-                let extra = *pick(&mut self.rng, WEBHOOK_EXTRAS);
+                if text.ends_with(|c: char| c.is_alphanumeric()) {
+                    text.push('.');
+                }
+                let extra = if matches!(intent, Intent::Complaint | Intent::Question | Intent::Lead)
+                {
+                    *pick(&mut self.rng, WEBHOOK_EXTRAS)
+                } else {
+                    ""
+                };
                 let extra = self.fill(
                     extra,
                     Ctx {
@@ -1931,6 +2248,7 @@ impl Gen {
         }
     }
 
+    /// Reshares a post gets, growing with the author's reach.
     fn reshares(&mut self, followers: Option<u64>, intent: Intent) -> u64 {
         let f = match followers {
             Some(f) => f,
@@ -1964,6 +2282,7 @@ impl Gen {
         published[published.len() - 1 - back]
     }
 
+    /// When the blog post of `day` was published.
     fn blog_time(&self, day: i64) -> DateTime<Utc> {
         let d = self.start + Duration::days(day);
         d.date_naive()
@@ -1972,6 +2291,7 @@ impl Gen {
             .unwrap_or(d)
     }
 
+    /// Adds a draft and returns its index.
     fn push(&mut self, d: Draft) -> usize {
         self.drafts.push(d);
         self.drafts.len() - 1
@@ -2009,8 +2329,7 @@ impl Gen {
 
     /// A delay in seconds drawn from a mixture of buckets (weight, low, high).
     fn delay(&mut self, buckets: &[(u32, i64, i64)]) -> Duration {
-        let weights: Vec<u32> = buckets.iter().map(|b| b.0).collect();
-        let (_, lo, hi) = buckets[weighted(&mut self.rng, &weights)];
+        let (_, lo, hi) = buckets[weighted_by(&mut self.rng, buckets, |b| b.0)];
         Duration::seconds(self.rng.random_range(lo..hi))
     }
 
@@ -2068,7 +2387,37 @@ impl Gen {
             product: meta.product,
             after_incident: true,
         };
-        let body = self.fill(body_tpl, ctx);
+        let mut body = self.fill(body_tpl, ctx);
+        if !platform.is_social() {
+            let how = if platform == Platform::Webhook {
+                "reply with"
+            } else {
+                "email support@lumen.example with"
+            };
+            for (dm, other) in [
+                (
+                    "Got your DM, replying there now",
+                    "Thanks, that's everything I need",
+                ),
+                ("send us a DM with", how),
+                ("DM us", how),
+                ("I'll DM you", "I'll email you"),
+                ("check your DMs", "check your inbox"),
+                ("Check your DMs", "Check your inbox"),
+                ("sent you a DM", "emailed you the details"),
+                (
+                    "I've sent you the details by DM",
+                    "Here are the details: lumen.example/help",
+                ),
+                (
+                    "or DM us the order number",
+                    "or reply with the order number",
+                ),
+                ("in your DMs", "in your inbox"),
+            ] {
+                body = body.replace(dm, other);
+            }
+        }
         let first = self.people[meta.person].first.clone();
         let agent_name = AGENTS[agent].1;
         match platform {
@@ -2094,6 +2443,7 @@ impl Gen {
         }
     }
 
+    /// The first replies that fit a conversation.
     fn first_reply_pool(meta: &RootMeta) -> &'static [&'static str] {
         match (meta.intent, meta.topic) {
             (Intent::Complaint, Topic::Incident) => REPLY_INCIDENT,
@@ -2168,7 +2518,7 @@ impl Gen {
             Intent::Praise => 0.16,
             Intent::Idea => 0.12,
             Intent::Question => 0.06,
-            Intent::Complaint => 0.04,
+            Intent::Complaint => 0.03,
             Intent::Lead => 0.03,
             Intent::Spam => 1.0,
         };
@@ -2187,7 +2537,10 @@ impl Gen {
             return;
         }
         let mut agent = self.agent_for(meta.intent, at, meta.urgent);
-        let tpl = *pick(&mut self.rng, Self::first_reply_pool(&meta));
+        let tpl = match meta.hint {
+            Some(answer) => answer,
+            None => *pick(&mut self.rng, Self::first_reply_pool(&meta)),
+        };
         let text = self.reply_text(&meta, agent, tpl);
         let mut last_out = self.reply(
             root,
@@ -2215,14 +2568,17 @@ impl Gen {
             if f_at < self.limit {
                 let negative = matches!(meta.intent, Intent::Complaint | Intent::Question)
                     && self.rng.random_bool(0.55);
-                let (pool, label): (&[&str], Intent) = if meta.intent == Intent::Lead {
-                    (FOLLOW_LEAD, Intent::Lead)
-                } else if negative {
-                    (FOLLOW_NEG, meta.intent)
-                } else {
-                    (FOLLOW_POS, Intent::Praise)
+                let (pool, label): (&[&str], Intent) = match (meta.intent, meta.topic) {
+                    (Intent::Lead, _) => (FOLLOW_LEAD, Intent::Lead),
+                    _ if !negative => (FOLLOW_POS, Intent::Praise),
+                    (Intent::Question, _) => (FOLLOW_NEG_QUESTION, Intent::Question),
+                    (_, Topic::Order) => (FOLLOW_NEG_ORDER, Intent::Complaint),
+                    _ => (FOLLOW_NEG_DEVICE, Intent::Complaint),
                 };
-                let tpl = *pick(&mut self.rng, pool);
+                let mut tpl = *pick(&mut self.rng, pool);
+                while !platform.is_social() && tpl.contains("DM") {
+                    tpl = *pick(&mut self.rng, pool);
+                }
                 let text = self.customer_text(&meta, tpl, agent);
                 let follow = self.reply(
                     last_out,
@@ -2235,7 +2591,11 @@ impl Gen {
                 );
                 last_at = f_at;
                 open_question = negative || meta.intent == Intent::Lead;
-                let p_second = if open_question { 0.8 } else { 0.25 };
+                let p_second = match (open_question, meta.urgent) {
+                    (true, true) => 1.0,
+                    (true, false) => 0.85,
+                    (false, _) => 0.25,
+                };
                 if self.rng.random_bool(p_second) {
                     let s_at = self.reply_time(f_at, meta.urgent, false);
                     if s_at < self.limit {
@@ -2243,12 +2603,13 @@ impl Gen {
                         {
                             agent = self.agent_for(meta.intent, s_at, false);
                         }
-                        let pool = if negative {
-                            REPLY_SECOND_NEG
-                        } else if meta.intent == Intent::Lead {
-                            REPLY_LEAD
-                        } else {
-                            REPLY_SECOND_POS
+                        let pool = match (meta.intent, meta.topic) {
+                            (Intent::Lead, _) => REPLY_SECOND_LEAD,
+                            _ if !negative => REPLY_SECOND_POS,
+                            (Intent::Question, _) => REPLY_SECOND_QUESTION,
+                            (_, Topic::Order) => REPLY_SECOND_ORDER,
+                            (_, Topic::Incident) => REPLY_SECOND_INCIDENT,
+                            _ => REPLY_SECOND_DEVICE,
                         };
                         let tpl = *pick(&mut self.rng, pool);
                         let text = self.reply_text(&meta, agent, tpl);
@@ -2267,16 +2628,23 @@ impl Gen {
                 }
             }
         }
-        if open_question || !self.rng.random_bool(0.88) {
+        // Old conversations have mostly been closed; recent ones may still be pending.
+        let p_resolve = if meta.urgent {
+            1.0
+        } else if (self.limit - last_at).num_days() > 7 {
+            0.96
+        } else {
+            0.82
+        };
+        if open_question || !self.rng.random_bool(p_resolve) {
             return;
         }
-        let Some(resolved) = self.resolve(root, last_at, agent) else {
+        let after = meta.settle.map_or(last_at, |t| t.max(last_at));
+        let Some(resolved) = self.resolve(root, after, agent) else {
             return;
         };
         // Reopened later by the same person replying to our last message.
-        if !matches!(meta.intent, Intent::Complaint | Intent::Question)
-            || !self.rng.random_bool(0.06)
-        {
+        if !matches!(meta.topic, Topic::Device | Topic::Order) || !self.rng.random_bool(0.08) {
             return;
         }
         let r_at =
@@ -2284,7 +2652,12 @@ impl Gen {
         if r_at >= self.limit {
             return;
         }
-        let tpl = *pick(&mut self.rng, REOPEN_TEXTS);
+        let pool = if meta.topic == Topic::Order {
+            REOPEN_ORDER
+        } else {
+            REOPEN_DEVICE
+        };
+        let tpl = *pick(&mut self.rng, pool);
         let text = self.customer_text(&meta, tpl, agent);
         let reopen = self.reply(
             last_out,
@@ -2399,6 +2772,7 @@ impl Gen {
                 self.rng.random_range(8..=30) + (followers / 200_000) as usize
             };
             let slot = PLATFORMS.iter().position(|x| *x == platform).unwrap_or(0);
+            let mut last_pile = at;
             for _ in 0..n {
                 let pool = &self.by_platform[slot];
                 if pool.is_empty() {
@@ -2411,6 +2785,7 @@ impl Gen {
                 let u = self.rng.random::<f64>();
                 let off = 60 + ((u * u) * (window - 120).max(1) as f64) as i64;
                 let p_at = at + Duration::seconds(off);
+                last_pile = last_pile.max(p_at);
                 let tpl = *pick(&mut self.rng, PILE_ON);
                 let ctx = Ctx {
                     platform,
@@ -2443,6 +2818,8 @@ impl Gen {
                 },
                 urgent: true,
                 answer: answered,
+                hint: None,
+                settle: Some(last_pile),
             };
             self.thread(meta);
             // Two of them say thanks publicly once it is fixed.
@@ -2586,7 +2963,7 @@ impl Gen {
                 children[p] += 1;
             }
         }
-        let mut seen: [HashSet<String>; 4] = Default::default();
+        let mut seen: HashSet<(u8, u64, u64)> = HashSet::with_capacity(self.drafts.len());
         let mut comment_no: u64 = 18_000;
         let mut ids = Vec::with_capacity(self.drafts.len());
         let mut urls = Vec::with_capacity(self.drafts.len());
@@ -2599,16 +2976,17 @@ impl Gen {
         order.sort_by_key(|&i| (self.drafts[i].at, i));
         let mut messages = Vec::with_capacity(order.len());
         let mut labels = Vec::with_capacity(order.len());
+        let people = &self.people;
         for &i in &order {
-            let d = &self.drafts[i];
+            let d = &mut self.drafts[i];
             let (author, author_name, followers) = match d.who {
                 Who::Person(p) => {
-                    let p = &self.people[p];
+                    let p = &people[p];
                     (p.handle.clone(), Some(p.name.clone()), p.followers)
                 }
                 Who::Agent(a) => (
                     AGENTS[a].0.to_string(),
-                    Some(format!("{} · Lumen", AGENTS[a].1)),
+                    Some(format!("{} · Lumen {}", AGENTS[a].1, AGENTS[a].2.label())),
                     d.platform.org_followers(),
                 ),
                 Who::Org => (
@@ -2623,14 +3001,14 @@ impl Gen {
                 author,
                 author_name,
                 followers,
-                text: d.text.clone(),
+                text: std::mem::take(&mut d.text),
                 created_at: d.at,
                 in_reply_to: d.parent.map(|p| ids[p].clone()),
                 reshares: d.reshares,
                 replies: children[i] + d.extra_replies,
                 direction: d.direction,
                 automated: d.automated,
-                url: urls[i].clone(),
+                url: urls[i].take(),
             });
             labels.push(d.label);
         }
@@ -2659,74 +3037,86 @@ impl Gen {
         )
     }
 
-    /// A platform-realistic id (and link) for draft `i`, unique per platform.
+    /// A platform-realistic id (and link) for draft `i`, unique per platform: `seen`
+    /// holds the numeric part of every id given out (platform, author, number).
     fn make_id(
         &mut self,
         i: usize,
-        seen: &mut [HashSet<String>; 4],
+        seen: &mut HashSet<(u8, u64, u64)>,
         comment_no: &mut u64,
     ) -> (String, Option<String>) {
-        let platform = self.drafts[i].platform;
-        let slot = PLATFORMS.iter().position(|x| *x == platform).unwrap_or(0);
-        if let Some(id) = self.drafts[i].fixed_id.clone() {
-            seen[slot].insert(id.clone());
-            return (id.clone(), Some(id));
+        let d = &self.drafts[i];
+        if let Some(id) = &d.fixed_id {
+            return (id.clone(), Some(id.clone()));
         }
-        let at = self.drafts[i].at;
-        let (did, handle) = match self.drafts[i].who {
-            Who::Person(p) => (self.people[p].did.clone(), self.people[p].handle.clone()),
-            _ => (ORG_DID.to_string(), platform.org_handle().to_string()),
+        let (platform, at, who, slug) = (d.platform, d.at, d.who, d.slug);
+        let secs = at.timestamp().max(0) as u64;
+        let (did, handle) = match who {
+            Who::Person(p) => (self.people[p].did.as_str(), self.people[p].handle.as_str()),
+            _ => (ORG_DID, platform.org_handle()),
         };
-        loop {
-            let (id, url) = match platform {
-                Platform::Bluesky => {
-                    let micros = at.timestamp().max(0) as u64 * 1_000_000
-                        + self.rng.random_range(0..1_000_000u64);
-                    let clock = self.rng.random_range(0..1_024u64);
-                    let tid = tid((micros << 10) | clock);
-                    (
-                        format!("at://{did}/app.bsky.feed.post/{tid}"),
-                        Some(format!("https://bsky.app/profile/{handle}/post/{tid}")),
-                    )
-                }
-                Platform::Mastodon => {
-                    let millis =
-                        at.timestamp().max(0) as u64 * 1_000 + self.rng.random_range(0..1_000u64);
-                    let id = (millis << 16) | self.rng.random_range(0..65_536u64);
-                    let url = match handle.split_once('@') {
-                        Some((user, inst)) => format!("https://{inst}/@{user}/{id}"),
-                        None => format!("https://mastodon.social/@{handle}/{id}"),
-                    };
-                    (id.to_string(), Some(url))
-                }
-                Platform::Rss => {
-                    *comment_no += self.rng.random_range(1..4u64);
-                    let slug = self.drafts[i].slug;
-                    let id = format!("https://lumen.example/blog/{slug}#comment-{comment_no}");
-                    (id.clone(), Some(id))
-                }
-                Platform::Webhook => (self.uuid(), None),
-            };
-            if seen[slot].insert(id.clone()) {
-                return (id, url);
+        let author = match who {
+            Who::Person(p) => p as u64,
+            _ => u64::MAX,
+        };
+        match platform {
+            Platform::Bluesky => {
+                let v = loop {
+                    let micros = secs * 1_000_000 + self.rng.random_range(0..1_000_000u64);
+                    let v = (micros << 10) | self.rng.random_range(0..1_024u64);
+                    if seen.insert((0, author, v)) {
+                        break v;
+                    }
+                };
+                let tid = tid(v);
+                (
+                    format!("at://{did}/app.bsky.feed.post/{tid}"),
+                    Some(format!("https://bsky.app/profile/{handle}/post/{tid}")),
+                )
             }
+            Platform::Mastodon => {
+                let id = loop {
+                    let millis = secs * 1_000 + self.rng.random_range(0..1_000u64);
+                    let id = (millis << 16) | self.rng.random_range(0..65_536u64);
+                    if seen.insert((1, 0, id)) {
+                        break id;
+                    }
+                };
+                let url = match handle.split_once('@') {
+                    Some((user, inst)) => format!("https://{inst}/@{user}/{id}"),
+                    None => format!("https://mastodon.social/@{handle}/{id}"),
+                };
+                (id.to_string(), Some(url))
+            }
+            Platform::Rss => {
+                // A counter that only grows: unique by construction.
+                *comment_no += self.rng.random_range(1..4u64);
+                let id = format!("https://lumen.example/blog/{slug}#comment-{comment_no}");
+                (id.clone(), Some(id))
+            }
+            Platform::Webhook => loop {
+                let hi: u64 = self.rng.random();
+                let lo: u64 = self.rng.random();
+                if seen.insert((3, hi, lo)) {
+                    break (uuid(hi, lo), None);
+                }
+            },
         }
     }
+}
 
-    fn uuid(&mut self) -> String {
-        let hi: u64 = self.rng.random();
-        let lo: u64 = self.rng.random();
-        let hi = (hi & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000;
-        let lo = (lo & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
-        format!(
-            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-            hi >> 32,
-            (hi >> 16) & 0xffff,
-            hi & 0xffff,
-            lo >> 48,
-            lo & 0xffff_ffff_ffff
-        )
-    }
+/// Formats 128 random bits as a version-4 UUID.
+fn uuid(hi: u64, lo: u64) -> String {
+    let hi = (hi & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000;
+    let lo = (lo & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        hi >> 32,
+        (hi >> 16) & 0xffff,
+        hi & 0xffff,
+        lo >> 48,
+        lo & 0xffff_ffff_ffff
+    )
 }
 
 /// Encodes a 64-bit value as a 13-character base32-sortable AT Protocol TID.
@@ -2747,6 +3137,7 @@ fn slot(rng: &mut ChaCha8Rng, key: &str, c: Ctx) -> String {
         "org" => c.platform.org_mention().to_string(),
         "p" | "x" | "l" => PRODUCTS[c.product].0.to_string(),
         "P" | "X" | "L" => cap_first(PRODUCTS[c.product].0),
+        "ls" => plural(PRODUCTS[c.product].0),
         "i" => pick(rng, issues(cat)).to_string(),
         "I" => pick(rng, issues(cat)).to_uppercase(),
         "d" => {
@@ -2784,6 +3175,7 @@ fn slot(rng: &mut ChaCha8Rng, key: &str, c: Ctx) -> String {
         )
         .to_string(),
         "ns" => rng.random_range(2..=12u32).to_string(),
+        "nb" => rng.random_range(4..=30u32).to_string(),
         "order" => format!("#LU-{}", rng.random_range(100_000..1_000_000u32)),
         "ticket" => format!("#{}", rng.random_range(20_000..100_000u32)),
         "comp" => pick(rng, COMPETITORS).to_string(),
@@ -2875,7 +3267,16 @@ mod tests {
 
     #[test]
     fn replies_point_backwards_and_ids_unique() {
-        let d = generate(7, now());
+        let midnight = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap();
+        for (seed, now) in [(7, now()), (0, midnight)] {
+            check_threads(&generate(seed, now), now);
+        }
+    }
+
+    fn check_threads(d: &DemoData, now: DateTime<Utc>) {
+        assert!(d.messages.iter().all(|m| m.created_at < now));
         let mut seen: HashSet<(&str, &str)> = HashSet::new();
         for m in &d.messages {
             if let Some(parent) = &m.in_reply_to {
@@ -2939,114 +3340,6 @@ mod tests {
             })
             .count();
         assert!(reopened >= 5, "{reopened}");
-    }
-
-    /// Prints what the default seed produces: `cargo test -p rapport --bins demo_stats -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn demo_stats() {
-        let t = std::time::Instant::now();
-        let (d, labels) = build(1, now());
-        println!("generated in {:?}", t.elapsed());
-        let mut by: std::collections::BTreeMap<(String, &str, bool), usize> = Default::default();
-        for m in &d.messages {
-            *by.entry((m.platform.clone(), m.direction.as_str(), m.automated))
-                .or_default() += 1;
-        }
-        println!("messages {}", d.messages.len());
-        for (k, v) in &by {
-            println!("  {k:?}: {v}");
-        }
-        let authors: HashSet<&str> = d
-            .messages
-            .iter()
-            .filter(|m| m.direction == Direction::Inbound)
-            .map(|m| m.author.as_str())
-            .collect();
-        println!("people {}", authors.len());
-        let mut intents: std::collections::BTreeMap<String, usize> = Default::default();
-        for l in labels.iter().flatten() {
-            *intents.entry(l.to_string()).or_default() += 1;
-        }
-        println!("labels {intents:?}");
-        let hi = d
-            .messages
-            .iter()
-            .zip(&labels)
-            .filter(|(m, l)| {
-                **l == Some(Intent::Complaint) && m.followers.is_some_and(|f| f > 100_000)
-            })
-            .count();
-        let hi_root = d
-            .messages
-            .iter()
-            .zip(&labels)
-            .filter(|(m, l)| {
-                **l == Some(Intent::Complaint)
-                    && m.in_reply_to.is_none()
-                    && m.followers.is_some_and(|f| f > 100_000)
-            })
-            .count();
-        println!("complaints from >100k: {hi} ({hi_root} roots)");
-        let roots: Vec<&NewMessage> = d
-            .messages
-            .iter()
-            .filter(|m| m.in_reply_to.is_none() && m.direction == Direction::Inbound)
-            .collect();
-        let answered: HashSet<&str> = d
-            .messages
-            .iter()
-            .filter(|m| m.direction == Direction::Outbound && !m.automated)
-            .filter_map(|m| m.in_reply_to.as_deref())
-            .collect();
-        let unanswered = roots
-            .iter()
-            .filter(|m| !answered.contains(m.platform_id.as_str()))
-            .count();
-        println!(
-            "inbound roots {} unanswered {} ({:.1}%)",
-            roots.len(),
-            unanswered,
-            100.0 * unanswered as f64 / roots.len() as f64
-        );
-        let auto = d.messages.iter().filter(|m| m.automated).count();
-        println!(
-            "automated {auto} ({:.1}%)",
-            100.0 * auto as f64 / d.messages.len() as f64
-        );
-        let bc = d
-            .messages
-            .iter()
-            .filter(|m| m.direction == Direction::Outbound && m.in_reply_to.is_none())
-            .count();
-        println!("broadcasts {bc}; resolutions {}", d.resolutions.len());
-        let mut per_day = vec![0usize; 91];
-        for m in &d.messages {
-            per_day[(now() - m.created_at).num_days() as usize] += 1;
-        }
-        println!("per day (newest first): {per_day:?}");
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for m in d
-            .messages
-            .iter()
-            .filter(|m| m.direction == Direction::Inbound)
-        {
-            *counts.entry(m.author.as_str()).or_default() += 1;
-        }
-        let mut top: Vec<_> = counts.into_iter().collect();
-        top.sort_by_key(|x| std::cmp::Reverse(x.1));
-        println!("top authors {:?}", &top[..10]);
-        for m in d.messages.iter().step_by(997) {
-            println!(
-                "---- {} {} {} {:?} {:?}\n{}",
-                m.platform,
-                m.direction.as_str(),
-                m.author,
-                m.followers,
-                m.url,
-                m.text
-            );
-        }
     }
 
     #[test]
