@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::SqliteConnection;
 
-use crate::ingest::event;
+use crate::ingest::{event, mark_resolved, outbound_joins};
 use crate::{Store, StoreError, ms};
 
 /// What `reply` stored.
@@ -97,16 +97,7 @@ impl Store {
         .bind(at)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query(
-            "UPDATE conversations SET first_response_at = COALESCE(first_response_at, ?), due_at = NULL, \
-             last_message_at = MAX(last_message_at, ?), message_count = message_count + 1, updated_at = ? WHERE id = ?",
-        )
-        .bind(at)
-        .bind(at)
-        .bind(at)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        outbound_joins(&mut tx, id, false, at).await?;
         tx.commit().await?;
         Ok(ReplyOutcome {
             conversation_id: id,
@@ -190,14 +181,7 @@ impl Store {
         let at = ms(now);
         let reopening = old == "resolved" && status != Status::Resolved;
         match status {
-            Status::Resolved => {
-                sqlx::query("UPDATE conversations SET status = 'resolved', resolved_at = ?, due_at = NULL, updated_at = ? WHERE id = ?")
-                    .bind(at)
-                    .bind(at)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            Status::Resolved => mark_resolved(&mut tx, id, at).await?,
             _ => {
                 sqlx::query(
                     "UPDATE conversations SET status = ?, due_at = CASE WHEN ? THEN ? ELSE due_at END, updated_at = ? WHERE id = ?",

@@ -347,7 +347,7 @@ impl Ingestor<'_> {
                 Some(c)
             }
             (Direction::Outbound, Some(c)) => {
-                self.outbound_joins(conn, c, m.automated, at).await?;
+                outbound_joins(conn, c, m.automated, at).await?;
                 Some(c)
             }
             (Direction::Outbound, None) => None,
@@ -540,36 +540,6 @@ impl Ingestor<'_> {
         Ok(())
     }
 
-    async fn outbound_joins(
-        &mut self,
-        conn: &mut SqliteConnection,
-        conv_id: i64,
-        automated: bool,
-        at: i64,
-    ) -> Result<(), StoreError> {
-        if automated {
-            sqlx::query(
-                "UPDATE conversations SET last_message_at = MAX(last_message_at, ?), message_count = message_count + 1 WHERE id = ?",
-            )
-            .bind(at)
-            .bind(conv_id)
-            .execute(&mut *conn)
-            .await?;
-        } else {
-            sqlx::query(
-                "UPDATE conversations SET first_response_at = COALESCE(first_response_at, ?), due_at = NULL, \
-                 last_message_at = MAX(last_message_at, ?), message_count = message_count + 1, updated_at = ? WHERE id = ?",
-            )
-            .bind(at)
-            .bind(at)
-            .bind(at)
-            .bind(conv_id)
-            .execute(&mut *conn)
-            .await?;
-        }
-        Ok(())
-    }
-
     /// Moves everything of conversation `from` into `into`; `from` stays as a pointer.
     async fn merge(
         &mut self,
@@ -749,6 +719,52 @@ async fn refresh_conversation(conn: &mut SqliteConnection, id: i64) -> Result<()
     Ok(())
 }
 
+/// An outbound message joined a conversation: a human reply stops the clock (and is the
+/// first response if none came before); an automated one never does.
+pub(crate) async fn outbound_joins(
+    conn: &mut SqliteConnection,
+    conv_id: i64,
+    automated: bool,
+    at: i64,
+) -> Result<(), StoreError> {
+    if automated {
+        sqlx::query(
+            "UPDATE conversations SET last_message_at = MAX(last_message_at, ?), message_count = message_count + 1 WHERE id = ?",
+        )
+        .bind(at)
+        .bind(conv_id)
+        .execute(&mut *conn)
+        .await?;
+    } else {
+        sqlx::query(
+            "UPDATE conversations SET first_response_at = COALESCE(first_response_at, ?), due_at = NULL, \
+             last_message_at = MAX(last_message_at, ?), message_count = message_count + 1, updated_at = ? WHERE id = ?",
+        )
+        .bind(at)
+        .bind(at)
+        .bind(at)
+        .bind(conv_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Sets a conversation resolved at `at`; nothing is due any more.
+pub(crate) async fn mark_resolved(
+    conn: &mut SqliteConnection,
+    id: i64,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE conversations SET status = 'resolved', resolved_at = ?, due_at = NULL, updated_at = ? WHERE id = ?")
+        .bind(at)
+        .bind(at)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Appends one event.
 pub(crate) async fn event(
     conn: &mut SqliteConnection,
@@ -813,12 +829,7 @@ impl Ingestor<'_> {
             return Ok(false);
         }
         let at = ms(at);
-        sqlx::query("UPDATE conversations SET status = 'resolved', resolved_at = ?, due_at = NULL, updated_at = ? WHERE id = ?")
-            .bind(at)
-            .bind(at)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
+        mark_resolved(conn, id, at).await?;
         event(
             conn,
             Some(id),
