@@ -1,5 +1,14 @@
-//! rapport's sources of messages. For now: [`import`], which reads CSV and JSONL exports
-//! into [`rapport_core::NewMessage`]s, row by row, reporting each bad row with its line.
+//! rapport's sources of messages.
+//!
+//! - [`import`] reads CSV and JSONL exports into [`rapport_core::NewMessage`]s, row by
+//!   row, reporting each bad row with its line.
+//! - One module per platform, each with its wire types (`wire.rs`, the JSON or XML shapes
+//!   the service really sends) kept apart from the conversion into rapport's domain types
+//!   (`convert.rs`): [`bluesky`], [`mastodon`], [`rss`] and [`webhook`].
 #![deny(missing_docs)]
 
+pub mod bluesky;
 pub mod import;
+pub mod mastodon;
+pub mod rss;
+pub mod webhook;

@@ -318,7 +318,8 @@ impl IntentRules {
         })
     }
 
-    /// The built-in rules with no extra cues.
+    /// The built-in rules with no extra cues (tests use it).
+    #[cfg(test)]
     pub fn builtin() -> Self {
         match Self::new(&IntentConfig::default()) {
             Ok(r) => r,
