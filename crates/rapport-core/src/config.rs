@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::channel::{ChannelConfig, ChannelError};
 use crate::intent::IntentConfig;
 use crate::priority::PriorityConfig;
 use crate::routing::Rule;
@@ -28,6 +29,9 @@ pub struct Config {
     /// Routing rules, tried in order.
     #[serde(rename = "rule")]
     pub rules: Vec<Rule>,
+    /// Where rapport listens and answers.
+    #[serde(rename = "channel")]
+    pub channels: Vec<ChannelConfig>,
 }
 
 /// The `[organisation]` section.
@@ -98,6 +102,9 @@ pub enum ConfigError {
     /// The default SLA policy is wrong.
     #[error("[sla]")]
     Sla(#[source] crate::sla::SlaError),
+    /// A channel is wrong.
+    #[error(transparent)]
+    Channel(#[from] ChannelError),
     /// Band thresholds out of order.
     #[error("[priority.bands] must have p1 > p2 > p3 (got {p1}, {p2}, {p3})")]
     Bands {
@@ -141,6 +148,13 @@ impl Config {
                     });
                 }
             }
+        }
+        let mut names = HashSet::new();
+        for channel in &self.channels {
+            if !names.insert(channel.name.as_str()) {
+                return Err(ChannelError::Duplicate(channel.name.clone()).into());
+            }
+            channel.validate()?;
         }
         let b = &self.priority.bands;
         if !(b.p1 > b.p2 && b.p2 > b.p3) {

@@ -8,9 +8,10 @@
 //! - [`sla`]: due times, on the clock or on a team's business hours.
 //! - [`metrics`]: FRT, NRT, response rate, resolution time, SLA attainment and the rest,
 //!   exactly as `docs/metrics.md` defines them.
-//! - [`config`]: the typed form of `rapport.toml`.
+//! - [`config`]: the typed form of `rapport.toml`; [`channel`]: its `[[channel]]`s.
 #![deny(missing_docs)]
 
+pub mod channel;
 pub mod config;
 pub mod intent;
 pub mod metrics;

@@ -167,6 +167,17 @@ impl Ingestor<'_> {
         batch: &[Prepared],
         quarantine: &[QuarantineRow],
     ) -> Result<BatchOutcome, StoreError> {
+        self.write_batch_at(batch, quarantine, None).await
+    }
+
+    /// Stores a batch and moves a channel's cursor in the same transaction: after a crash,
+    /// the channel resumes exactly after the last batch that was stored.
+    pub async fn write_batch_at(
+        &mut self,
+        batch: &[Prepared],
+        quarantine: &[QuarantineRow],
+        cursor: Option<(&str, &str)>,
+    ) -> Result<BatchOutcome, StoreError> {
         let mut tx = self.store.pool.begin().await?;
         let mut out = BatchOutcome::default();
         let now = ms(Utc::now());
@@ -188,6 +199,17 @@ impl Ingestor<'_> {
             .bind(q.line as i64)
             .bind(&q.reason)
             .bind(&q.raw)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some((channel, position)) = cursor {
+            sqlx::query(
+                "INSERT INTO channel_cursors (channel, cursor, updated_at) VALUES (?, ?, ?) \
+                 ON CONFLICT (channel) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+            )
+            .bind(channel)
+            .bind(position)
             .bind(now)
             .execute(&mut *tx)
             .await?;

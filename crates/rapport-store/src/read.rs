@@ -652,6 +652,16 @@ impl Store {
         .await?)
     }
 
+    /// Where a channel has read up to, if it has read anything.
+    pub async fn channel_cursor(&self, channel: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT cursor FROM channel_cursors WHERE channel = ?")
+                .bind(channel)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(c,)| c))
+    }
+
     /// One stored message by its store id.
     pub async fn message(&self, id: i64) -> Result<MessageRow, StoreError> {
         let row = sqlx::query(AssertSqlSafe(format!(

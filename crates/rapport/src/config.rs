@@ -119,6 +119,20 @@ mod tests {
     }
 
     #[test]
+    fn the_commented_channel_examples_are_valid() {
+        // Uncommenting the examples of the default file gives a working configuration.
+        let start = DEFAULT_CONFIG.find("# [[channel]]").unwrap();
+        let examples: String = DEFAULT_CONFIG[start..]
+            .lines()
+            .map(|l| l.trim_start_matches('#').trim_start())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let uncommented = format!("{}\n{examples}\n", &DEFAULT_CONFIG[..start]);
+        let c = parse(&uncommented, "uncommented default", &BTreeMap::new()).unwrap();
+        assert_eq!(c.channels.len(), 4);
+    }
+
+    #[test]
     fn unknown_team_in_rule_is_an_error() {
         let text = "[[rule]]\nname = \"x\"\nthen = { team = \"nope\" }\n";
         let err = parse(text, "t.toml", &BTreeMap::new()).unwrap_err();
