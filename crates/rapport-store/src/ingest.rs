@@ -81,7 +81,8 @@ pub struct Ingestor<'a> {
     store: &'a Store,
     teams: HashMap<String, TeamState>,
     default_sla: SlaPolicy,
-    people: HashMap<(String, String), i64>,
+    /// Person id and last known followers per (platform, handle).
+    people: HashMap<(String, String), (i64, Option<u64>)>,
 }
 
 struct Conv {
@@ -240,8 +241,9 @@ impl Ingestor<'_> {
         at: i64,
     ) -> Result<i64, StoreError> {
         let key = (m.platform.clone(), m.author.clone());
-        if let Some(id) = self.people.get(&key) {
-            if m.followers.is_some() {
+        if let Some((id, followers)) = self.people.get_mut(&key) {
+            if m.followers.is_some() && m.followers != *followers {
+                *followers = m.followers;
                 sqlx::query(
                     "UPDATE identities SET followers = ? WHERE platform = ? AND handle = ?",
                 )
@@ -282,7 +284,7 @@ impl Ingestor<'_> {
                 id
             }
         };
-        self.people.insert(key, id);
+        self.people.insert(key, (id, m.followers));
         Ok(id)
     }
 
@@ -307,11 +309,17 @@ impl Ingestor<'_> {
             .and_then(|(c,)| c),
             None => None,
         };
+        // The author's person first, so the message row is written once. A duplicate's
+        // author already has one, so this creates nothing for it.
+        let person = match m.direction {
+            Direction::Inbound => Some(self.person(conn, m, at).await?),
+            Direction::Outbound => None,
+        };
         let inserted: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO messages (platform, platform_id, conversation_id, direction, is_reply, automated, \
              author, person_id, followers, text, created_at, in_reply_to, reshares, replies, url, \
              compound, pos, neu, neg, intent, intent_rule, priority_score, band, sent_by, stored_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (platform, platform_id) DO NOTHING RETURNING id",
         )
         .bind(&m.platform)
@@ -321,6 +329,7 @@ impl Ingestor<'_> {
         .bind(m.in_reply_to.is_some())
         .bind(m.automated)
         .bind(&m.author)
+        .bind(person)
         .bind(m.followers.map(|f| f as i64))
         .bind(&m.text)
         .bind(at)
@@ -349,22 +358,10 @@ impl Ingestor<'_> {
         let mut opened = false;
         let conv_id = match (m.direction, parent_conv) {
             (Direction::Inbound, None) => {
-                let person = self.person(conn, m, at).await?;
-                sqlx::query("UPDATE messages SET person_id = ? WHERE id = ?")
-                    .bind(person)
-                    .bind(msg_id)
-                    .execute(&mut *conn)
-                    .await?;
                 opened = true;
                 Some(self.open_conversation(conn, p, msg_id, person, at).await?)
             }
             (Direction::Inbound, Some(c)) => {
-                let person = self.person(conn, m, at).await?;
-                sqlx::query("UPDATE messages SET person_id = ? WHERE id = ?")
-                    .bind(person)
-                    .bind(msg_id)
-                    .execute(&mut *conn)
-                    .await?;
                 self.inbound_joins(conn, c, p, at).await?;
                 Some(c)
             }
@@ -383,7 +380,7 @@ impl Ingestor<'_> {
         conn: &mut SqliteConnection,
         p: &Prepared,
         msg_id: i64,
-        person: i64,
+        person: Option<i64>,
         at: i64,
     ) -> Result<i64, StoreError> {
         let m = &p.message;
