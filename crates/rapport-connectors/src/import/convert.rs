@@ -201,9 +201,38 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-/// Decodes HTML entities, trims, and enforces the size limit.
+/// Whether a text is HTML markup (a Mastodon `content`, a blog comment) rather than plain
+/// text that happens to hold a `<`: it must close one of the tags such exports use, or
+/// break a line with `<br>`.
+fn looks_like_html(value: &str) -> bool {
+    const MARKS: [&str; 11] = [
+        "</p>",
+        "</a>",
+        "</span>",
+        "</div>",
+        "</li>",
+        "</em>",
+        "</strong>",
+        "</blockquote>",
+        "<br>",
+        "<br/>",
+        "<br />",
+    ];
+    if !value.contains('<') {
+        return false;
+    }
+    let lower = value.to_ascii_lowercase();
+    MARKS.iter().any(|m| lower.contains(m))
+}
+
+/// Turns HTML markup into text (a Mastodon export's `content`), or else decodes HTML
+/// entities; trims, and enforces the size limit.
 pub(crate) fn clean_text(value: &str) -> Result<String, String> {
-    let decoded = html_escape::decode_html_entities(value);
+    let decoded = if looks_like_html(value) {
+        std::borrow::Cow::Owned(crate::mastodon::convert::html_to_text(value))
+    } else {
+        html_escape::decode_html_entities(value)
+    };
     let text = decoded.trim();
     if text.is_empty() {
         return Err("text is empty once HTML entities are decoded".to_string());
@@ -350,6 +379,22 @@ mod tests {
             assert_eq!(parse_bool(f).unwrap(), Some(false), "{f}");
         }
         assert!(parse_bool("maybe").is_err());
+    }
+
+    #[test]
+    fn html_markup_becomes_text_but_a_lone_angle_bracket_stays() {
+        assert_eq!(
+            clean_text("<p>Hi <span class=\"h-card\"><a href=\"https://m.example/@lumen\">@<span>lumen</span></a></span> it&#39;s broken</p><p>again</p>").unwrap(),
+            "Hi @lumen it's broken\n\nagain"
+        );
+        assert_eq!(
+            clean_text("I <3 you &amp; a < b").unwrap(),
+            "I <3 you & a < b"
+        );
+        assert_eq!(
+            clean_text("line one<br>line two").unwrap(),
+            "line one\nline two"
+        );
     }
 
     #[test]
