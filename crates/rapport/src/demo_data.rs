@@ -195,6 +195,26 @@ const AGENTS: &[(&str, &str, Team)] = &[
     ("maya", "Maya", Team::Comms),
 ];
 
+/// The demo's teams as `rapport.toml` names them, each with its agents' handles.
+pub fn teams() -> Vec<(&'static str, Vec<&'static str>)> {
+    [
+        ("care", Team::Care),
+        ("comms", Team::Comms),
+        ("sales", Team::Sales),
+        ("product", Team::Product),
+    ]
+    .into_iter()
+    .map(|(name, team)| {
+        let members = AGENTS
+            .iter()
+            .filter(|(_, _, t)| *t == team)
+            .map(|(handle, _, _)| *handle)
+            .collect();
+        (name, members)
+    })
+    .collect()
+}
+
 /// Care agents on the weekday early shift (before 14:00 UTC).
 const EARLY_SHIFT: &[usize] = &[0, 1, 2, 3];
 /// Care agents on the weekday late shift.

@@ -16,19 +16,36 @@ use crate::demo_data::generate;
 use crate::output::{json, opt_duration, pct};
 use crate::pipeline::Pipeline;
 
-/// The demo configuration: the default one, speaking for the demo's organisation.
+/// The demo configuration: the default one, speaking for the demo's organisation and
+/// staffed by the agents who answer in the demo data.
 fn demo_config(accounts: &[String]) -> String {
     let list = accounts
         .iter()
         .map(|a| format!("{a:?}"))
         .collect::<Vec<_>>()
         .join(", ");
-    crate::config::DEFAULT_CONFIG
+    let mut text = crate::config::DEFAULT_CONFIG
         .replace("name = \"Example Org\"", "name = \"Lumen\"")
         .replace(
             "accounts = [\"example.bsky.social\", \"example@mastodon.social\"]",
             &format!("accounts = [{list}]"),
-        )
+        );
+    for (team, members) in crate::demo_data::teams() {
+        let capacity = if team == "care" { 60 } else { 40 };
+        let members = members
+            .iter()
+            .map(|m| format!("{{ name = {m:?}, capacity = {capacity} }}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let header = format!("[[team]]\nname = {team:?}\nmembers = [");
+        if let Some(start) = text.find(&header) {
+            let from = start + header.len() - 1;
+            if let Some(len) = text[from..].find(']') {
+                text.replace_range(from..=from + len, &format!("[{members}]"));
+            }
+        }
+    }
+    text
 }
 
 pub async fn run(ctx: &Ctx, args: &DemoArgs) -> Result<ExitCode> {
@@ -176,4 +193,27 @@ pub async fn run(ctx: &Ctx, args: &DemoArgs) -> Result<ExitCode> {
     );
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_config_is_staffed_by_the_demo_agents() {
+        let text = demo_config(&["lumen.bsky.social".to_string()]);
+        let config = crate::config::parse(&text, "demo", &Default::default()).unwrap();
+        assert_eq!(config.organisation.name, "Lumen");
+        assert!(config.is_own_account("lumen.bsky.social"));
+        for (team, members) in crate::demo_data::teams() {
+            let names: Vec<&str> = config
+                .team(team)
+                .unwrap()
+                .members
+                .iter()
+                .map(|m| m.name.as_str())
+                .collect();
+            assert_eq!(names, members, "{team}");
+        }
+    }
 }
