@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod bluesky;
+pub mod html;
 pub mod import;
 pub mod mastodon;
 pub mod rss;

@@ -229,7 +229,7 @@ fn looks_like_html(value: &str) -> bool {
 /// entities; trims, and enforces the size limit.
 pub(crate) fn clean_text(value: &str) -> Result<String, String> {
     let decoded = if looks_like_html(value) {
-        std::borrow::Cow::Owned(crate::mastodon::convert::html_to_text(value))
+        std::borrow::Cow::Owned(crate::html::to_text(value))
     } else {
         html_escape::decode_html_entities(value)
     };

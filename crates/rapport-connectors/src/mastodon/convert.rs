@@ -13,7 +13,6 @@
 //! - A boost (reblog) is not a new message: [`status_to_message`] gives `None`.
 
 use chrono::{DateTime, Utc};
-use html2text::render::TrivialDecorator;
 use rapport_core::{Direction, NewMessage};
 
 use super::PLATFORM;
@@ -182,60 +181,7 @@ fn status_text(status: &Status) -> String {
     text.trim_end().to_string()
 }
 
-/// Lines are never wrapped below this many columns (a status is far shorter).
-const TEXT_WIDTH: usize = 1 << 20;
-
-/// Turns status HTML into plain text: paragraphs are separated by a blank line, `<br>`
-/// becomes a line break, a link becomes its visible text (so a mention reads `@user`
-/// and a hashtag `#tag`), entities are decoded, no markup is left, and nothing in the
-/// HTML is executed or fetched. Trailing spaces and runs of blank lines are removed.
-pub fn html_to_text(html: &str) -> String {
-    let rendered = html2text::config::with_decorator(TrivialDecorator::new())
-        .link_footnotes(false)
-        .allow_width_overflow()
-        .no_table_borders()
-        .string_from_read(html.as_bytes(), TEXT_WIDTH);
-    let raw = rendered.unwrap_or_else(|_| strip_tags(html));
-    tidy(&raw)
-}
-
-/// Trailing spaces off every line, at most one blank line in a row, none at either end.
-fn tidy(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut blank_run = 0usize;
-    for line in raw.lines() {
-        let line = line.trim_end();
-        if line.is_empty() {
-            blank_run += 1;
-            continue;
-        }
-        if !out.is_empty() {
-            out.push_str(if blank_run > 0 { "\n\n" } else { "\n" });
-        }
-        blank_run = 0;
-        out.push_str(line);
-    }
-    out
-}
-
-/// A fallback should the renderer ever refuse: drop tags, break lines at `<br>` and
-/// block ends, decode entities.
-fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(start) = rest.find('<') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start..];
-        let end = after.find('>').map_or(after.len(), |i| i + 1);
-        let tag = after[..end].to_ascii_lowercase();
-        if tag.starts_with("<br") || tag.starts_with("</p") || tag.starts_with("</li") {
-            out.push('\n');
-        }
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    html_escape::decode_html_entities(&out).into_owned()
-}
+pub use crate::html::to_text as html_to_text;
 
 #[cfg(test)]
 mod tests {
@@ -250,13 +196,5 @@ mod tests {
         assert_eq!(normalize_host("localhost:3000"), "localhost:3000");
         assert_eq!(qualify_acct("@Ann", "example.social"), "Ann@example.social");
         assert_eq!(qualify_acct("ann@Other.Example", "x"), "ann@other.example");
-    }
-
-    #[test]
-    fn fallback_strips_tags() {
-        assert_eq!(
-            strip_tags("<p>a &amp; b<br>c</p><p>d</p>"),
-            "a & b\nc\nd\n".to_string()
-        );
     }
 }

@@ -176,7 +176,7 @@ fn author(feed: &Feed, e: &Entry) -> (String, Option<String>) {
     let title = feed
         .title
         .as_ref()
-        .map(|t| html_to_text(&t.content))
+        .map(|t| crate::html::to_text(&t.content))
         .filter(|t| !t.is_empty());
     match title {
         Some(t) => (t.clone(), Some(t)),
@@ -207,74 +207,20 @@ fn entry_text(e: &Entry, title: Option<&str>) -> Option<String> {
                 .as_ref()
                 .and_then(|s| render(s.content_type.as_ref(), &s.content))
         })
-        .or_else(|| title.map(html_to_text).filter(|t| !t.is_empty()))
+        .or_else(|| title.map(crate::html::to_text).filter(|t| !t.is_empty()))
 }
 
 /// Plain text of a body of media type `mime`; `None` when empty or not text at all.
 fn render(mime: &str, body: &str) -> Option<String> {
     let mime = mime.to_ascii_lowercase();
     let text = if mime.starts_with("text/plain") {
-        normalise(body)
+        crate::html::tidy(body)
     } else if mime.contains("html") || mime.starts_with("text/") {
-        html_to_text(body)
+        crate::html::to_text(body)
     } else {
         return None;
     };
     (!text.is_empty()).then_some(text)
-}
-
-/// HTML → plain text: paragraphs and line breaks become newlines, tags go, entities are
-/// decoded, and nothing is wrapped.
-pub(crate) fn html_to_text(html: &str) -> String {
-    // Wide enough that no real paragraph wraps; html2text has no "never wrap" setting.
-    const WIDTH: usize = 1 << 20;
-    let config = html2text::config::with_decorator(html2text::render::TrivialDecorator::new())
-        .allow_width_overflow()
-        .no_table_borders();
-    match config.string_from_read(html.as_bytes(), WIDTH) {
-        Ok(text) => normalise(&text),
-        // html2text gives up only on pathological input (e.g. nesting too deep): keep the
-        // words rather than lose the message.
-        Err(_) => normalise(&strip_tags(html)),
-    }
-}
-
-/// Trims each line's end, keeps at most one blank line in a row, trims the whole.
-fn normalise(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut blank_run = 0;
-    for line in text.lines() {
-        let line = line.trim_end();
-        if line.trim().is_empty() {
-            blank_run += 1;
-            continue;
-        }
-        if !out.is_empty() {
-            out.push_str(if blank_run > 0 { "\n\n" } else { "\n" });
-        }
-        blank_run = 0;
-        out.push_str(line);
-    }
-    out.trim().to_owned()
-}
-
-/// The last resort for HTML html2text refused: drop everything between `<` and `>`,
-/// decode entities.
-fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    html_escape::decode_html_entities(&out).into_owned()
 }
 
 /// Cuts `text` to at most `max` bytes on a character boundary.
@@ -311,7 +257,7 @@ mod tests {
 
     #[test]
     fn html_becomes_plain_text() {
-        let text = html_to_text(
+        let text = crate::html::to_text(
             "<p>Fish &amp; chips, <em>please</em> &#8212; <a href=\"https://x\">now</a>.</p>\
              <p>Second<br/>line</p>",
         );
@@ -321,10 +267,10 @@ mod tests {
     #[test]
     fn long_paragraphs_do_not_wrap_and_tables_stay_cheap() {
         let words = "word ".repeat(5000);
-        let text = html_to_text(&format!("<p>{words}</p>"));
+        let text = crate::html::to_text(&format!("<p>{words}</p>"));
         assert_eq!(text, words.trim());
         let started = std::time::Instant::now();
-        let text = html_to_text(
+        let text = crate::html::to_text(
             "<ul><li>one</li><li>two</li></ul>\
              <table><tr><td>a</td><td>b</td></tr><tr><td>c</td><td>d</td></tr></table>",
         );
