@@ -436,44 +436,10 @@ pub struct Report {
     pub period: Period,
     /// The `now` the report was computed at.
     pub generated_at: DateTime<Utc>,
-    /// Conversations opened in the period, spam included.
-    pub conversations_opened: u64,
-    /// Conversations opened, per intent (every intent listed, zeros included).
-    pub by_intent: BTreeMap<Intent, u64>,
-    /// Conversations opened in the period that are not spam.
-    pub conversations_counted: u64,
-    /// Of those, how many got at least one human reply.
-    pub conversations_responded: u64,
-    /// `conversations_responded ÷ conversations_counted`; `None` when there are none.
-    pub response_rate: Option<f64>,
-    /// Number of FRT samples (one per answered open cycle).
-    pub frt_samples: u64,
-    /// Median first response time, seconds (nearest rank).
-    pub frt_median_s: Option<f64>,
-    /// 90th percentile first response time, seconds (nearest rank).
-    pub frt_p90_s: Option<f64>,
-    /// Number of NRT samples.
-    pub nrt_samples: u64,
-    /// Median next response time, seconds.
-    pub nrt_median_s: Option<f64>,
-    /// 90th percentile next response time, seconds.
-    pub nrt_p90_s: Option<f64>,
-    /// Conversations opened in the period and resolved now.
-    pub conversations_resolved: u64,
-    /// Median resolution time (opened → last resolved), seconds.
-    pub resolution_median_s: Option<f64>,
-    /// 90th percentile resolution time, seconds.
-    pub resolution_p90_s: Option<f64>,
-    /// Conversations whose first human reply came at or before the SLA due time.
-    pub sla_met: u64,
-    /// Conversations answered after the due time, or unanswered past it.
-    pub sla_breached: u64,
-    /// Unanswered conversations not yet due: left out of the attainment.
-    pub sla_pending: u64,
-    /// `sla_met ÷ (sla_met + sla_breached)`.
-    pub sla_attainment: Option<f64>,
-    /// FRT per person who sent the first response (not the assignee).
-    pub frt_by_responder: BTreeMap<String, ResponderStats>,
+    /// The conversation metrics over every conversation opened in the period; in JSON
+    /// its keys sit at the top level (`conversations_opened`, `frt_median_s`, ...).
+    #[serde(flatten)]
+    pub overall: TeamReport,
     /// The conversation metrics per team; conversations with no team under `unrouted`.
     pub per_team: BTreeMap<String, TeamReport>,
     /// Inbound messages in the period.
@@ -592,25 +558,7 @@ pub fn report_with_calendars(
     Report {
         period: *period,
         generated_at: now,
-        conversations_opened: o.conversations_opened,
-        by_intent: o.by_intent,
-        conversations_counted: o.conversations_counted,
-        conversations_responded: o.conversations_responded,
-        response_rate: o.response_rate,
-        frt_samples: o.frt_samples,
-        frt_median_s: o.frt_median_s,
-        frt_p90_s: o.frt_p90_s,
-        nrt_samples: o.nrt_samples,
-        nrt_median_s: o.nrt_median_s,
-        nrt_p90_s: o.nrt_p90_s,
-        conversations_resolved: o.conversations_resolved,
-        resolution_median_s: o.resolution_median_s,
-        resolution_p90_s: o.resolution_p90_s,
-        sla_met: o.sla_met,
-        sla_breached: o.sla_breached,
-        sla_pending: o.sla_pending,
-        sla_attainment: o.sla_attainment,
-        frt_by_responder: o.frt_by_responder,
+        overall: o,
         per_team: teams.into_iter().map(|(k, v)| (k, v.finish())).collect(),
         inbound_messages: inbound,
         inbound_positive: positive,
@@ -894,26 +842,26 @@ mod tests {
         );
         assert_eq!(frt_minutes(&c), vec![12]);
         let r = run(&[c]);
-        assert_eq!(r.frt_samples, 1);
-        assert_eq!(r.frt_median_s, Some(720.0));
-        assert_eq!(r.frt_p90_s, Some(720.0));
+        assert_eq!(r.overall.frt_samples, 1);
+        assert_eq!(r.overall.frt_median_s, Some(720.0));
+        assert_eq!(r.overall.frt_p90_s, Some(720.0));
     }
 
     #[test]
     fn bot_reply_does_not_stop_frt() {
         let c = conv(1, vec![inbound(0), bot(1), human(30, "ana")]);
         assert_eq!(frt_minutes(&c), vec![30]);
-        assert_eq!(run(&[c]).frt_median_s, Some(1800.0));
+        assert_eq!(run(&[c]).overall.frt_median_s, Some(1800.0));
     }
 
     #[test]
     fn bot_only_conversation_has_no_frt_and_no_response() {
         let c = conv(1, vec![inbound(0), bot(1)]);
         let r = run(&[c]);
-        assert_eq!(r.frt_samples, 0);
-        assert_eq!(r.frt_median_s, None);
-        assert_eq!(r.conversations_responded, 0);
-        assert_eq!(r.response_rate, Some(0.0));
+        assert_eq!(r.overall.frt_samples, 0);
+        assert_eq!(r.overall.frt_median_s, None);
+        assert_eq!(r.overall.conversations_responded, 0);
+        assert_eq!(r.overall.response_rate, Some(0.0));
     }
 
     #[test]
@@ -957,9 +905,9 @@ mod tests {
         assert_eq!(k.frt[1].started, t(1000));
         assert!(k.nrt.is_empty());
         let r = run(&[c]);
-        assert_eq!(r.frt_samples, 2);
-        assert_eq!(r.frt_median_s, Some(600.0));
-        assert_eq!(r.frt_p90_s, Some(1800.0));
+        assert_eq!(r.overall.frt_samples, 2);
+        assert_eq!(r.overall.frt_median_s, Some(600.0));
+        assert_eq!(r.overall.frt_p90_s, Some(1800.0));
     }
 
     #[test]
@@ -1079,12 +1027,12 @@ mod tests {
             ],
         );
         let r = run(&[a, b, c, unknown]);
-        assert_eq!(r.frt_by_responder.len(), 3);
-        let bo = &r.frt_by_responder["bo"];
+        assert_eq!(r.overall.frt_by_responder.len(), 3);
+        let bo = &r.overall.frt_by_responder["bo"];
         assert_eq!((bo.count, bo.median_s, bo.p90_s), (1, 240.0, 240.0));
-        let ana = &r.frt_by_responder["ana"];
+        let ana = &r.overall.frt_by_responder["ana"];
         assert_eq!((ana.count, ana.median_s, ana.p90_s), (2, 600.0, 1200.0));
-        assert_eq!(r.frt_by_responder[UNKNOWN_RESPONDER].count, 1);
+        assert_eq!(r.overall.frt_by_responder[UNKNOWN_RESPONDER].count, 1);
     }
 
     #[test]
@@ -1126,9 +1074,9 @@ mod tests {
             .collect();
         assert_eq!(nrt, vec![30, 2]);
         let r = run(&[c]);
-        assert_eq!(r.nrt_samples, 2);
-        assert_eq!(r.nrt_median_s, Some(120.0));
-        assert_eq!(r.nrt_p90_s, Some(1800.0));
+        assert_eq!(r.overall.nrt_samples, 2);
+        assert_eq!(r.overall.nrt_median_s, Some(120.0));
+        assert_eq!(r.overall.nrt_p90_s, Some(1800.0));
     }
 
     #[test]
@@ -1165,30 +1113,30 @@ mod tests {
         spam.intent = Intent::Spam;
         spam.sla_due_at = Some(t(-10));
         let r = run(&[answered, unanswered, spam]);
-        assert_eq!(r.conversations_opened, 3);
-        assert_eq!(r.by_intent[&Intent::Spam], 1);
-        assert_eq!(r.by_intent[&Intent::Question], 2);
-        assert_eq!(r.by_intent[&Intent::Praise], 0);
-        assert_eq!(r.conversations_counted, 2);
-        assert_eq!(r.conversations_responded, 1);
-        assert_eq!(r.response_rate, Some(0.5));
-        assert_eq!(r.frt_samples, 1);
-        assert_eq!(r.conversations_resolved, 0);
-        assert_eq!((r.sla_met, r.sla_breached), (0, 0));
+        assert_eq!(r.overall.conversations_opened, 3);
+        assert_eq!(r.overall.by_intent[&Intent::Spam], 1);
+        assert_eq!(r.overall.by_intent[&Intent::Question], 2);
+        assert_eq!(r.overall.by_intent[&Intent::Praise], 0);
+        assert_eq!(r.overall.conversations_counted, 2);
+        assert_eq!(r.overall.conversations_responded, 1);
+        assert_eq!(r.overall.response_rate, Some(0.5));
+        assert_eq!(r.overall.frt_samples, 1);
+        assert_eq!(r.overall.conversations_resolved, 0);
+        assert_eq!((r.overall.sla_met, r.overall.sla_breached), (0, 0));
     }
 
     #[test]
     fn response_rate_is_none_without_conversations() {
         let r = run(&[]);
-        assert_eq!(r.conversations_opened, 0);
-        assert_eq!(r.response_rate, None);
-        assert_eq!(r.frt_median_s, None);
-        assert_eq!(r.sla_attainment, None);
+        assert_eq!(r.overall.conversations_opened, 0);
+        assert_eq!(r.overall.response_rate, None);
+        assert_eq!(r.overall.frt_median_s, None);
+        assert_eq!(r.overall.sla_attainment, None);
         assert_eq!(r.engagement_ratio, None);
         assert_eq!(r.net_sentiment, None);
         let mut spam = conv(1, vec![inbound(0)]);
         spam.intent = Intent::Spam;
-        assert_eq!(run(&[spam]).response_rate, None);
+        assert_eq!(run(&[spam]).overall.response_rate, None);
     }
 
     #[test]
@@ -1219,8 +1167,8 @@ mod tests {
             &period,
             t(1000),
         );
-        assert_eq!(r.conversations_opened, 1);
-        assert_eq!(r.frt_median_s, Some(60.0));
+        assert_eq!(r.overall.conversations_opened, 1);
+        assert_eq!(r.overall.frt_median_s, Some(60.0));
         assert_eq!(r.outbound_replies, 1);
         assert_eq!(r.outbound_broadcasts, 0);
         assert_eq!(r.engagement_ratio, Some(1.0));
@@ -1245,7 +1193,7 @@ mod tests {
             ],
         );
         let r = report(&[c], &[], &[], &Period::between(t(0), t(100)), t(10_000));
-        assert_eq!(r.frt_samples, 2);
+        assert_eq!(r.overall.frt_samples, 2);
     }
 
     // --- resolution ----------------------------------------------------------------
@@ -1277,16 +1225,16 @@ mod tests {
         );
         let never = conv(3, vec![inbound(0)]);
         let r = run(&[a, reopened_now, never]);
-        assert_eq!(r.conversations_resolved, 1);
-        assert_eq!(r.resolution_median_s, Some(130.0 * 60.0));
-        assert_eq!(r.resolution_p90_s, Some(130.0 * 60.0));
+        assert_eq!(r.overall.conversations_resolved, 1);
+        assert_eq!(r.overall.resolution_median_s, Some(130.0 * 60.0));
+        assert_eq!(r.overall.resolution_p90_s, Some(130.0 * 60.0));
     }
 
     #[test]
     fn resolution_uses_opened_at_not_the_first_inbound() {
         let mut c = conv(1, vec![inbound(10), resolved(70)]);
         c.opened_at = t(0);
-        assert_eq!(run(&[c]).resolution_median_s, Some(4200.0));
+        assert_eq!(run(&[c]).overall.resolution_median_s, Some(4200.0));
     }
 
     // --- SLA -----------------------------------------------------------------------
@@ -1310,10 +1258,10 @@ mod tests {
             with_sla(7, 15, vec![inbound(0), human(5, "ana"), resolved(6)]), // met
         ];
         let r = report(&convs, &[], &[], &Period::all(), now);
-        assert_eq!(r.sla_met, 2);
-        assert_eq!(r.sla_breached, 2);
-        assert_eq!(r.sla_pending, 2);
-        assert_eq!(r.sla_attainment, Some(0.5));
+        assert_eq!(r.overall.sla_met, 2);
+        assert_eq!(r.overall.sla_breached, 2);
+        assert_eq!(r.overall.sla_pending, 2);
+        assert_eq!(r.overall.sla_attainment, Some(0.5));
     }
 
     #[test]
@@ -1325,8 +1273,15 @@ mod tests {
             &Period::all(),
             t(100),
         );
-        assert_eq!((r.sla_met, r.sla_breached, r.sla_pending), (0, 0, 1));
-        assert_eq!(r.sla_attainment, None);
+        assert_eq!(
+            (
+                r.overall.sla_met,
+                r.overall.sla_breached,
+                r.overall.sla_pending
+            ),
+            (0, 0, 1)
+        );
+        assert_eq!(r.overall.sla_attainment, None);
     }
 
     #[test]
@@ -1430,7 +1385,7 @@ mod tests {
         assert_eq!(u.conversations_opened, 2);
         assert_eq!(u.response_rate, Some(0.5));
         assert_eq!(u.frt_business_median_s, None);
-        assert_eq!(r.response_rate, Some(0.75));
+        assert_eq!(r.overall.response_rate, Some(0.75));
     }
 
     #[test]
@@ -1457,7 +1412,7 @@ mod tests {
         assert_eq!(care.frt_business_median_s, Some(1800.0));
         assert_eq!(care.frt_business_p90_s, Some(1800.0));
         assert_eq!(care.nrt_business_median_s, None);
-        assert_eq!(r.frt_median_s, Some(((mon - fri) * 60) as f64));
+        assert_eq!(r.overall.frt_median_s, Some(((mon - fri) * 60) as f64));
     }
 
     #[test]

@@ -162,10 +162,10 @@ pub async fn run(ctx: &Ctx, args: &DemoArgs) -> Result<ExitCode> {
     println!("\nhow the team did (every number defined in docs/metrics.md):");
     println!(
         "  response rate {}, first response median {} (p90 {}), SLA attainment {}, engagement ratio {}, net sentiment {}",
-        pct(rep.response_rate),
-        opt_duration(rep.frt_median_s),
-        opt_duration(rep.frt_p90_s),
-        pct(rep.sla_attainment),
+        pct(rep.overall.response_rate),
+        opt_duration(rep.overall.frt_median_s),
+        opt_duration(rep.overall.frt_p90_s),
+        pct(rep.overall.sla_attainment),
         pct(rep.engagement_ratio),
         rep.net_sentiment
             .map(|v| format!("{v:+.3}"))

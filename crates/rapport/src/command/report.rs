@@ -129,37 +129,40 @@ pub fn print(r: &Report, by_priority: &BTreeMap<String, i64>, team: Option<&str>
         "report: {span}{}",
         team.map(|t| format!(", team {t}")).unwrap_or_default()
     );
-    println!("  conversations opened   {}", r.conversations_opened);
+    println!(
+        "  conversations opened   {}",
+        r.overall.conversations_opened
+    );
     println!(
         "  response rate          {}  ({} of {} non-spam got a human reply)",
-        pct(r.response_rate),
-        r.conversations_responded,
-        r.conversations_counted
+        pct(r.overall.response_rate),
+        r.overall.conversations_responded,
+        r.overall.conversations_counted
     );
     println!(
         "  first response time    median {}, p90 {}  ({} clocks)",
-        opt_duration(r.frt_median_s),
-        opt_duration(r.frt_p90_s),
-        r.frt_samples
+        opt_duration(r.overall.frt_median_s),
+        opt_duration(r.overall.frt_p90_s),
+        r.overall.frt_samples
     );
     println!(
         "  next response time     median {}, p90 {}  ({} clocks)",
-        opt_duration(r.nrt_median_s),
-        opt_duration(r.nrt_p90_s),
-        r.nrt_samples
+        opt_duration(r.overall.nrt_median_s),
+        opt_duration(r.overall.nrt_p90_s),
+        r.overall.nrt_samples
     );
     println!(
         "  resolution time        median {}, p90 {}  ({} resolved)",
-        opt_duration(r.resolution_median_s),
-        opt_duration(r.resolution_p90_s),
-        r.conversations_resolved
+        opt_duration(r.overall.resolution_median_s),
+        opt_duration(r.overall.resolution_p90_s),
+        r.overall.conversations_resolved
     );
     println!(
         "  SLA attainment         {}  ({} met, {} breached, {} not yet due)",
-        pct(r.sla_attainment),
-        r.sla_met,
-        r.sla_breached,
-        r.sla_pending
+        pct(r.overall.sla_attainment),
+        r.overall.sla_met,
+        r.overall.sla_breached,
+        r.overall.sla_pending
     );
     println!(
         "  engagement ratio       {}  ({} replies, {} broadcasts)",
@@ -177,6 +180,7 @@ pub fn print(r: &Report, by_priority: &BTreeMap<String, i64>, team: Option<&str>
         r.inbound_messages
     );
     let intents: Vec<String> = r
+        .overall
         .by_intent
         .iter()
         .filter(|(_, n)| **n > 0)
