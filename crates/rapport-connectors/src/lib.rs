@@ -8,8 +8,12 @@
 #![deny(missing_docs)]
 
 pub mod bluesky;
+pub mod credentials;
 pub mod html;
 pub mod import;
+pub mod listen;
 pub mod mastodon;
+pub mod net;
+pub mod outbound;
 pub mod rss;
 pub mod webhook;

@@ -25,6 +25,11 @@ pub enum ChannelKind {
 pub const DEFAULT_JETSTREAM_URL: &str = "wss://jetstream2.us-east.bsky.network/subscribe";
 /// The PDS entryway used when a Bluesky channel names no `service`.
 pub const DEFAULT_BLUESKY_SERVICE: &str = "https://bsky.social";
+/// The public AppView (profiles, handles; no login needed) used when a Bluesky channel
+/// names no `appview`.
+pub const DEFAULT_BLUESKY_APPVIEW: &str = "https://public.api.bsky.app";
+/// Seconds one HTTP request may take before it is retried, unless a channel says.
+pub const DEFAULT_TIMEOUT_SECONDS: f64 = 30.0;
 
 /// One `[[channel]]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,18 +55,24 @@ pub struct ChannelConfig {
     /// Bluesky: the Jetstream websocket URL.
     #[serde(default)]
     pub jetstream_url: Option<String>,
-    /// Bluesky: the PDS / AppView base URL.
+    /// Bluesky: the PDS base URL (login, notifications, posting).
     #[serde(default)]
     pub service: Option<String>,
+    /// Bluesky: the AppView base URL (profiles and handles, read without login).
+    #[serde(default)]
+    pub appview: Option<String>,
     /// Mastodon: the instance base URL, e.g. `https://mastodon.social`.
     #[serde(default)]
     pub instance: Option<String>,
     /// RSS: the feed URL.
     #[serde(default)]
     pub feed_url: Option<String>,
-    /// How often to poll (RSS, Mastodon REST), in seconds.
+    /// How often to poll (RSS, Mastodon REST, Bluesky notifications), in seconds.
     #[serde(default)]
     pub poll_seconds: Option<u64>,
+    /// Seconds one HTTP request may take before it is given up and retried (default 30).
+    #[serde(default)]
+    pub timeout_seconds: Option<f64>,
     /// The environment variable holding the credential (app password, access token,
     /// webhook secret).
     #[serde(default)]
@@ -135,6 +146,32 @@ impl ChannelConfig {
     /// The Bluesky service URL, or the default entryway.
     pub fn service(&self) -> &str {
         self.service.as_deref().unwrap_or(DEFAULT_BLUESKY_SERVICE)
+    }
+
+    /// The Bluesky AppView URL, or the public one.
+    pub fn appview(&self) -> &str {
+        self.appview.as_deref().unwrap_or(DEFAULT_BLUESKY_APPVIEW)
+    }
+
+    /// How long one HTTP request may take.
+    pub fn timeout(&self) -> std::time::Duration {
+        let secs = self.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS);
+        std::time::Duration::from_secs_f64(if secs.is_finite() && secs > 0.0 {
+            secs
+        } else {
+            DEFAULT_TIMEOUT_SECONDS
+        })
+    }
+
+    /// How often to poll, with the platform's default (Bluesky notifications 30 s,
+    /// Mastodon 60 s, feeds 300 s).
+    pub fn poll_interval(&self) -> std::time::Duration {
+        let default = match self.kind {
+            ChannelKind::Bluesky => 30,
+            ChannelKind::Mastodon => 60,
+            ChannelKind::Rss | ChannelKind::Webhook => 300,
+        };
+        std::time::Duration::from_secs(self.poll_seconds.unwrap_or(default).max(1))
     }
 
     /// What to listen for, with the default filled in.

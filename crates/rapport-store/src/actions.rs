@@ -19,6 +19,18 @@ pub struct ReplyOutcome {
     pub message_id: i64,
     /// Whether it was the conversation's first human response.
     pub first_response: bool,
+    /// The outbox row that will send it through its platform, when it goes out.
+    pub outbox_id: Option<i64>,
+}
+
+/// How a reply goes out through a platform: the channel and the request, decided once
+/// (see [`crate::outbox`]).
+#[derive(Debug, Clone)]
+pub struct SendVia {
+    /// The channel that sends it.
+    pub channel: String,
+    /// What to send (JSON, the channel's own shape), with the reply's idempotency data.
+    pub request: String,
 }
 
 async fn current_status(
@@ -43,13 +55,28 @@ async fn current_status(
 }
 
 impl Store {
-    /// Records an outbound human reply by `actor` (it counts as a response).
+    /// Records an outbound human reply by `actor` (it counts as a response), kept here
+    /// only (imported data has no platform to answer through).
     pub async fn reply(
         &self,
         id: i64,
         text: &str,
         actor: &str,
         now: DateTime<Utc>,
+    ) -> Result<ReplyOutcome, StoreError> {
+        self.reply_via(id, text, actor, now, None).await
+    }
+
+    /// Records an outbound human reply by `actor` and, with `via`, queues it to be sent
+    /// through a channel: the message and its outbox row are one transaction, so a reply
+    /// is never sent without being recorded, nor recorded without being sent eventually.
+    pub async fn reply_via(
+        &self,
+        id: i64,
+        text: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+        via: Option<SendVia>,
     ) -> Result<ReplyOutcome, StoreError> {
         if text.trim().is_empty() {
             return Err(StoreError::Invalid(
@@ -98,11 +125,16 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         outbound_joins(&mut tx, id, false, at).await?;
+        let outbox_id = match via {
+            Some(via) => Some(crate::outbox::enqueue(&mut tx, id, message_id, &via, at).await?),
+            None => None,
+        };
         tx.commit().await?;
         Ok(ReplyOutcome {
             conversation_id: id,
             message_id,
             first_response: first_response_at.is_none(),
+            outbox_id,
         })
     }
 

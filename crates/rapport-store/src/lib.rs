@@ -13,6 +13,7 @@
 mod actions;
 mod error;
 mod ingest;
+pub mod outbox;
 mod read;
 
 use std::path::{Path, PathBuf};
@@ -23,7 +24,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-pub use actions::ReplyOutcome;
+pub use actions::{ReplyOutcome, SendVia};
 pub use error::StoreError;
 pub use ingest::{BatchOutcome, HistoryItem, Ingestor, Prepared, QuarantineRow};
 pub use read::{

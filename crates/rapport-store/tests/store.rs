@@ -46,6 +46,7 @@ fn prepare(config: &Config, m: NewMessage) -> Prepared {
         message: m,
         triage,
         route,
+        reply_ref: None,
     }
 }
 

@@ -62,12 +62,35 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Record an outbound reply (counts as the response).
+    /// Answer a conversation: sent through its platform's channel when one is configured
+    /// (Bluesky, Mastodon), recorded here only otherwise. Counts as the response.
     Reply {
         /// Conversation id.
         id: i64,
         /// The reply.
         text: String,
+        /// Send through this channel (default: the first channel of the conversation's
+        /// platform).
+        #[arg(long, conflicts_with = "local")]
+        channel: Option<String>,
+        /// Record the reply here only, without sending it (it was answered elsewhere).
+        #[arg(long)]
+        local: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Listen on every configured channel: stream and poll the platforms, serve the
+    /// webhook endpoint, send queued replies. Stops on Ctrl-C.
+    Listen(ListenArgs),
+    /// Replies queued to be sent through a platform, and their state.
+    Outbox {
+        /// Send the pending ones now.
+        #[arg(long)]
+        send: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Assign to a member or move to a team.
     Assign {
@@ -132,6 +155,21 @@ pub enum Command {
     },
     /// Print the default configuration.
     DefaultConfig,
+}
+
+/// `rapport listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Only this channel (repeat for several).
+    #[arg(long = "channel")]
+    pub channels: Vec<String>,
+    /// Stop once nothing has arrived from any channel for this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub exit_after_idle: Option<f64>,
+    /// Where to serve the webhook endpoint (`POST /api/v1/ingest/{channel}`), when a
+    /// webhook channel is configured.
+    #[arg(long, default_value = "127.0.0.1:8088", env = "RAPPORT_LISTEN_ADDR")]
+    pub bind: String,
 }
 
 /// `rapport demo`.

@@ -8,6 +8,7 @@ mod config;
 mod demo_data;
 mod output;
 mod pipeline;
+mod send;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -40,11 +41,27 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     }
 }
 
+/// Log lines (the listener's progress, connector faults) go to stderr; `RAPPORT_LOG`
+/// sets the level (`warn`, `info`, `debug`, or per module as in `RUST_LOG`).
+fn init_logging() {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RAPPORT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
+}
+
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
+    rapport_connectors::net::ensure_crypto();
+    init_logging();
     // One thread: the CLI's work is sequential, and handing every query between runtime
     // workers and SQLite's thread costs more than it gives.
     let runtime = match tokio::runtime::Builder::new_current_thread()

@@ -54,6 +54,7 @@ impl Pipeline {
             message,
             triage,
             route,
+            reply_ref: None,
         }
     }
 }

@@ -18,7 +18,7 @@
 
 use chrono::{DateTime, Utc};
 use rapport_core::{Direction, NewMessage};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::wire::{
     Commit, EventKind, FacetFeature, JetstreamEvent, Notification, Operation, PostRecord,
@@ -89,7 +89,7 @@ pub enum SkipReason {
 ///
 /// A post that is itself a reply has its own `reply.root` as root; a top-level post is its
 /// own root.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplyTarget {
     /// AT URI of the post.
     pub uri: String,

@@ -1,4 +1,5 @@
-//! Bluesky (AT Protocol): the wire formats and their conversion, with no networking.
+//! Bluesky (AT Protocol): the wire formats and their conversion (no networking), and on
+//! top of them the XRPC [`client`] and the Jetstream / notifications [`listener`].
 //!
 //! - [`wire`]: the exact JSON shapes — Jetstream events, the `app.bsky.feed.post` record
 //!   and its facets, `app.bsky.notification.listNotifications`, `app.bsky.actor.getProfile`,
@@ -36,7 +37,9 @@
 //! # Ok::<(), rapport_connectors::bluesky::BlueskyError>(())
 //! ```
 
+pub mod client;
 pub mod convert;
+pub mod listener;
 pub mod richtext;
 pub mod tid;
 pub mod wire;

@@ -32,7 +32,9 @@
 //! # Ok(()) }
 //! ```
 
+pub mod client;
 pub mod convert;
+pub mod listener;
 pub mod outbound;
 pub mod pagination;
 pub mod sse;

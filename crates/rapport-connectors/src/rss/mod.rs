@@ -53,6 +53,7 @@
 //! nothing is new: store nothing and keep the cursor and the validators as they are.
 
 mod convert;
+pub mod poller;
 mod wire;
 
 use std::fmt;

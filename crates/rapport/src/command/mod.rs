@@ -6,6 +6,7 @@ mod explain;
 mod import;
 mod inbox;
 mod init;
+mod listen;
 mod report;
 mod triage;
 
@@ -85,7 +86,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Explain { id, json } => explain::run(&ctx, id, json).await,
         Command::Report(args) => report::run(&ctx, &args).await,
         Command::Quarantine { limit, json } => inbox::quarantine(&ctx, limit, json).await,
-        Command::Reply { id, text } => act::reply(&ctx, id, &text).await,
+        Command::Reply {
+            id,
+            text,
+            channel,
+            local,
+            json,
+        } => act::reply(&ctx, id, &text, channel.as_deref(), local, json).await,
+        Command::Listen(args) => listen::run(&ctx, &args).await,
+        Command::Outbox { send, json } => act::outbox(&ctx, send, json).await,
         Command::Assign { id, to, team } => {
             act::assign(&ctx, id, to.as_deref(), team.as_deref()).await
         }

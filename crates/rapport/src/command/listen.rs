@@ -1,0 +1,442 @@
+//! `rapport listen`: every configured channel at once.
+//!
+//! Each channel's connector runs as its own task and hands [`Delivery`]s to one writer
+//! (this task), which triages them and stores each — messages, quarantined problems and
+//! the source's cursor — in one transaction. A connector that fails stops alone; the
+//! others go on. Webhook channels are served over HTTP; queued replies are sent every
+//! [`OUTBOX_EVERY`].
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::Utc;
+use rapport_connectors::bluesky::listener::BlueskyConnector;
+use rapport_connectors::credentials;
+use rapport_connectors::listen::{Connector, Cursors, Delivery, Heard, Problem, Sink};
+use rapport_connectors::mastodon::listener::MastodonConnector;
+use rapport_connectors::net::{Http, RetryPolicy};
+use rapport_connectors::rss::poller::FeedConnector;
+use rapport_connectors::webhook::{
+    self as webhook, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_with_timestamp,
+};
+use rapport_core::channel::{ChannelConfig, ChannelKind};
+use rapport_core::config::Config;
+use rapport_store::{BatchOutcome, Prepared, QuarantineRow, Store};
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+
+use super::Ctx;
+use crate::cli::ListenArgs;
+use crate::pipeline::Pipeline;
+use crate::send::{Outcome, send_one};
+
+/// How often queued replies are sent.
+pub const OUTBOX_EVERY: Duration = Duration::from_secs(30);
+/// The largest webhook body.
+const WEBHOOK_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+type Ack = oneshot::Sender<Result<BatchOutcome, String>>;
+
+pub async fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitCode> {
+    let config = ctx.config()?;
+    let store = ctx.store().await?;
+    let channels = chosen(&config, &args.channels, ctx)?;
+    let pipeline = Pipeline::new(&config)?;
+
+    let (sink, mut deliveries) = Sink::channel(64);
+    let mut tasks: JoinSet<(String, Result<(), String>)> = JoinSet::new();
+    let mut failed = 0usize;
+    let mut webhooks = HashMap::new();
+    for channel in &channels {
+        let secret = match credentials::secret(channel) {
+            Ok(secret) => secret,
+            Err(e) => {
+                tracing::error!("{e}");
+                failed += 1;
+                continue;
+            }
+        };
+        let http = Http::new(channel.timeout(), RetryPolicy::default())?;
+        let connector: Box<dyn Connector> = match channel.kind {
+            ChannelKind::Bluesky => Box::new(BlueskyConnector::new(channel, http, secret)),
+            ChannelKind::Mastodon => match secret {
+                Some(token) => Box::new(MastodonConnector::new(channel, http, token)),
+                None => {
+                    tracing::error!("channel {:?} has no access token", channel.name);
+                    failed += 1;
+                    continue;
+                }
+            },
+            ChannelKind::Rss => Box::new(FeedConnector::new(channel, http)),
+            ChannelKind::Webhook => {
+                if let Some(secret) = secret {
+                    webhooks.insert(channel.name.clone(), secret);
+                }
+                continue;
+            }
+        };
+        let mut cursors = Cursors::new();
+        for source in connector.sources() {
+            if let Some(c) = store.channel_cursor(&source).await? {
+                cursors.insert(source, c);
+            }
+        }
+        let name = channel.name.clone();
+        let sink = sink.clone();
+        tracing::info!("channel {name:?} ({}) starting", channel.kind.as_str());
+        tasks.spawn(async move {
+            let result = connector
+                .run(cursors, sink)
+                .await
+                .map_err(|e| e.to_string());
+            (name, result)
+        });
+    }
+    drop(sink);
+
+    let (hooks_tx, mut hooks) = mpsc::channel::<(Delivery, Ack)>(16);
+    let mut server = None;
+    if !webhooks.is_empty() {
+        let listener = tokio::net::TcpListener::bind(&args.bind)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot serve the webhook endpoint on {}: pass --bind HOST:PORT with a free port",
+                    args.bind
+                )
+            })?;
+        let addr: SocketAddr = listener.local_addr()?;
+        for name in webhooks.keys() {
+            tracing::info!("webhook endpoint: http://{addr}/api/v1/ingest/{name}");
+        }
+        let state = Arc::new(HookState {
+            secrets: webhooks,
+            deliveries: hooks_tx.clone(),
+        });
+        let app = Router::new()
+            .route("/api/v1/ingest/{channel}", post(ingest))
+            .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT))
+            .with_state(state);
+        server = Some(tokio::spawn(
+            async move { axum::serve(listener, app).await },
+        ));
+    }
+    drop(hooks_tx);
+    if tasks.is_empty() && server.is_none() {
+        bail!("no channel could start (see the errors above)");
+    }
+
+    // Replies queued earlier (a crash, a platform that was down) go out now and then.
+    let outbox = {
+        let store = store.clone();
+        let config = config.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = send_pending(&store, &config).await {
+                    tracing::warn!("outbox: {e:#}");
+                }
+                tokio::time::sleep(OUTBOX_EVERY).await;
+            }
+        })
+    };
+
+    let mut ingestor = store.ingestor(&config).await?;
+    let started = Instant::now();
+    let mut last = Instant::now();
+    let idle = args.exit_after_idle.map(Duration::from_secs_f64);
+    let mut totals = BatchOutcome::default();
+    let mut problems = 0usize;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        let idle_at = idle.map(|d| tokio::time::Instant::from_std(last + d));
+        tokio::select! {
+            Some(delivery) = deliveries.recv() => {
+                last = Instant::now();
+                problems += delivery.problems.len();
+                let outcome = write(&mut ingestor, &pipeline, delivery).await?;
+                add(&mut totals, outcome);
+            }
+            Some((delivery, ack)) = hooks.recv() => {
+                last = Instant::now();
+                problems += delivery.problems.len();
+                let outcome = write(&mut ingestor, &pipeline, delivery).await;
+                if let Ok(o) = &outcome {
+                    add(&mut totals, *o);
+                }
+                let _ = ack.send(outcome.as_ref().map(|o| *o).map_err(|e| format!("{e:#}")));
+                outcome?;
+            }
+            Some(done) = tasks.join_next() => {
+                match done {
+                    Ok((name, Ok(()))) => tracing::info!("channel {name:?} stopped"),
+                    Ok((name, Err(e))) => {
+                        tracing::error!("channel {name:?} stopped: {e}");
+                        failed += 1;
+                    }
+                    Err(e) => {
+                        tracing::error!("a channel crashed: {e}");
+                        failed += 1;
+                    }
+                }
+                if tasks.is_empty() && server.is_none() {
+                    break;
+                }
+            }
+            _ = sleep_until(idle_at) => {
+                tracing::info!("nothing arrived for {:?}: stopping", idle.unwrap_or_default());
+                break;
+            }
+            _ = &mut ctrl_c => {
+                tracing::info!("stopping (Ctrl-C)");
+                break;
+            }
+        }
+    }
+    tasks.abort_all();
+    outbox.abort();
+    if let Some(server) = server {
+        server.abort();
+    }
+    println!(
+        "listened {:.1}s: {} new messages, {} already stored, {} new conversations, {} problems quarantined",
+        started.elapsed().as_secs_f64(),
+        totals.inserted,
+        totals.duplicates,
+        totals.conversations,
+        problems
+    );
+    store.close().await;
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn add(totals: &mut BatchOutcome, o: BatchOutcome) {
+    totals.inserted += o.inserted;
+    totals.duplicates += o.duplicates;
+    totals.conversations += o.conversations;
+}
+
+/// The channels to run: all, or those named.
+fn chosen(config: &Config, names: &[String], ctx: &Ctx) -> Result<Vec<ChannelConfig>> {
+    if config.channels.is_empty() {
+        bail!(
+            "no [[channel]] in {}: add one (docs/connectors.md shows how for each platform)",
+            ctx.config_path.display()
+        );
+    }
+    if names.is_empty() {
+        return Ok(config.channels.clone());
+    }
+    names
+        .iter()
+        .map(|name| {
+            config
+                .channels
+                .iter()
+                .find(|c| &c.name == name)
+                .cloned()
+                .with_context(|| {
+                    let known: Vec<&str> =
+                        config.channels.iter().map(|c| c.name.as_str()).collect();
+                    format!("no channel {name:?}: the channels are {}", known.join(", "))
+                })
+        })
+        .collect()
+}
+
+/// Triages and stores one delivery with its cursor, in one transaction.
+async fn write(
+    ingestor: &mut rapport_store::Ingestor<'_>,
+    pipeline: &Pipeline,
+    delivery: Delivery,
+) -> Result<BatchOutcome> {
+    let Delivery {
+        source,
+        heard,
+        problems,
+        cursor,
+    } = delivery;
+    let batch: Vec<Prepared> = heard
+        .into_iter()
+        .map(|Heard { message, reply_ref }| {
+            let mut prepared = pipeline.prepare(message);
+            prepared.reply_ref = reply_ref;
+            prepared
+        })
+        .collect();
+    let quarantine: Vec<QuarantineRow> = problems
+        .into_iter()
+        .map(|p: Problem| QuarantineRow {
+            source: source.clone(),
+            line: p.position,
+            reason: p.reason,
+            raw: p.raw,
+        })
+        .collect();
+    let outcome = ingestor
+        .write_batch_at(
+            &batch,
+            &quarantine,
+            cursor.as_deref().map(|c| (source.as_str(), c)),
+        )
+        .await
+        .with_context(|| format!("cannot store what {source} delivered"))?;
+    if outcome.inserted > 0 || !quarantine.is_empty() {
+        tracing::info!(
+            "{source}: {} new, {} already stored, {} quarantined",
+            outcome.inserted,
+            outcome.duplicates,
+            quarantine.len()
+        );
+    }
+    Ok(outcome)
+}
+
+async fn send_pending(store: &Store, config: &Config) -> Result<()> {
+    for row in store.pending_outbox(None).await? {
+        match send_one(store, config, &row).await? {
+            Outcome::Sent { remote_id, .. } => {
+                tracing::info!(
+                    "reply #{} sent through {} ({remote_id})",
+                    row.id,
+                    row.channel
+                );
+            }
+            Outcome::Pending { error } => {
+                tracing::warn!("reply #{} not sent yet: {error}", row.id);
+            }
+            Outcome::Failed { error } => {
+                tracing::error!("reply #{} refused by {}: {error}", row.id, row.channel);
+            }
+        }
+    }
+    Ok(())
+}
+
+struct HookState {
+    secrets: HashMap<String, String>,
+    deliveries: mpsc::Sender<(Delivery, Ack)>,
+}
+
+fn api_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": code, "message": message.into()})),
+    )
+        .into_response()
+}
+
+/// `POST /api/v1/ingest/{channel}` (see docs/webhook.md).
+async fn ingest(
+    State(state): State<Arc<HookState>>,
+    Path(channel): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(secret) = state.secrets.get(&channel) else {
+        return api_error(
+            StatusCode::NOT_FOUND,
+            "unknown_channel",
+            format!("no webhook channel is named {channel:?}"),
+        );
+    };
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let now = Utc::now();
+    if let Err(e) = verify_with_timestamp(
+        secret.as_bytes(),
+        &body,
+        header(SIGNATURE_HEADER),
+        header(TIMESTAMP_HEADER),
+        now,
+        false,
+    ) {
+        tracing::warn!("webhook {channel}: refused: {e}");
+        return api_error(StatusCode::UNAUTHORIZED, "bad_signature", e.to_string());
+    }
+    let batch = match webhook::parse_body(&body, &channel, now) {
+        Ok(batch) => batch,
+        Err(e) => return api_error(StatusCode::BAD_REQUEST, e.code(), e.to_string()),
+    };
+    let errors: Vec<_> = batch
+        .errors
+        .iter()
+        .map(|e| json!({"index": e.index, "field": e.field, "message": e.message}))
+        .collect();
+    let accepted = batch.messages.len();
+    if accepted == 0 {
+        let mut body =
+            json!({"accepted": 0, "duplicates": 0, "rejected": errors.len(), "errors": errors});
+        body["error"] = json!("invalid_items");
+        body["message"] = json!("every item is invalid; nothing was stored");
+        return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response();
+    }
+    let delivery = Delivery {
+        source: format!("{channel}/webhook"),
+        heard: batch
+            .messages
+            .into_iter()
+            .map(|m| Heard::from(m.message))
+            .collect(),
+        problems: batch
+            .errors
+            .iter()
+            .map(|e| {
+                let raw = e.to_string();
+                Problem {
+                    position: Problem::position_of(&format!("{}\n{raw}", body.len())),
+                    reason: e.to_string(),
+                    raw,
+                }
+            })
+            .collect(),
+        cursor: None,
+    };
+    let (ack, stored) = oneshot::channel();
+    if state.deliveries.send((delivery, ack)).await.is_err() {
+        return api_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "stopping",
+            "rapport is stopping; send again in a moment",
+        );
+    }
+    match stored.await {
+        Ok(Ok(outcome)) => (
+            StatusCode::ACCEPTED,
+            axum::Json(json!({
+                "accepted": accepted,
+                "duplicates": outcome.duplicates,
+                "rejected": errors.len(),
+                "errors": errors,
+            })),
+        )
+            .into_response(),
+        Ok(Err(e)) => api_error(StatusCode::INTERNAL_SERVER_ERROR, "store_error", e),
+        Err(_) => api_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "stopping",
+            "rapport is stopping; send again in a moment",
+        ),
+    }
+}
