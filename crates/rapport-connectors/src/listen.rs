@@ -26,6 +26,8 @@ pub struct Heard {
     /// How to answer it on its platform (JSON), when the platform needs more than the
     /// message's id.
     pub reply_ref: Option<String>,
+    /// The message as the platform sent it, when that was HTML (untrusted).
+    pub html: Option<String>,
 }
 
 impl From<NewMessage> for Heard {
@@ -33,6 +35,7 @@ impl From<NewMessage> for Heard {
         Heard {
             message,
             reply_ref: None,
+            html: None,
         }
     }
 }

@@ -60,7 +60,7 @@ pub enum SendError {
     /// The message lacks what its platform needs to be answered.
     #[error(
         "this message cannot be answered on {platform}: {reason}; reply on the platform \
-         itself, or answer a message rapport heard through a channel"
+         itself and record it with `rapport reply --local`"
     )]
     NoTarget {
         /// The platform.

@@ -26,6 +26,9 @@ pub struct Prepared {
     /// How to answer it on its platform (JSON), when the platform needs more than the
     /// message's id (Bluesky: the strong references of the post and of its thread's root).
     pub reply_ref: Option<String>,
+    /// The message as the platform sent it, when that was HTML (untrusted: sanitise it
+    /// before showing it).
+    pub html: Option<String>,
 }
 
 /// One step of replayed history: a message, or a conversation being resolved.
@@ -321,8 +324,8 @@ impl Ingestor<'_> {
         let inserted: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO messages (platform, platform_id, conversation_id, direction, is_reply, automated, \
              author, person_id, followers, text, created_at, in_reply_to, reshares, replies, url, \
-             compound, pos, neu, neg, intent, intent_rule, priority_score, band, sent_by, stored_at, reply_ref) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             compound, pos, neu, neg, intent, intent_rule, priority_score, band, sent_by, stored_at, reply_ref, html) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (platform, platform_id) DO NOTHING RETURNING id",
         )
         .bind(&m.platform)
@@ -354,6 +357,7 @@ impl Ingestor<'_> {
         })
         .bind(now)
         .bind(&p.reply_ref)
+        .bind(&p.html)
         .fetch_optional(&mut *conn)
         .await?;
         let Some((msg_id,)) = inserted else {

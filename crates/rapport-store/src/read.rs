@@ -119,6 +119,9 @@ pub struct MessageRow {
     pub priority_score: f64,
     /// Band of the score.
     pub priority: Band,
+    /// The message as the platform sent it, when that was HTML (untrusted: sanitise it
+    /// before showing it).
+    pub html: Option<String>,
 }
 
 /// An event of the log.
@@ -162,6 +165,8 @@ pub struct ConversationDetail {
     pub events: Vec<EventRow>,
     /// Notes.
     pub notes: Vec<NoteRow>,
+    /// Replies sent (or to be sent) through a platform, with their state.
+    pub outbox: Vec<crate::outbox::OutboxRow>,
 }
 
 /// A quarantined row.
@@ -243,7 +248,7 @@ fn conv_row(r: &SqliteRow) -> Result<ConversationRow, sqlx::Error> {
 }
 
 const MSG_COLUMNS: &str = "id, platform, platform_id, conversation_id, direction, automated, author, followers, text, \
-    created_at, in_reply_to, reshares, replies, url, compound, pos, neu, neg, intent, intent_rule, priority_score, band";
+    created_at, in_reply_to, reshares, replies, url, compound, pos, neu, neg, intent, intent_rule, priority_score, band, html";
 
 fn msg_row(r: &SqliteRow) -> Result<MessageRow, sqlx::Error> {
     Ok(MessageRow {
@@ -269,6 +274,7 @@ fn msg_row(r: &SqliteRow) -> Result<MessageRow, sqlx::Error> {
         intent_rule: r.try_get(19)?,
         priority_score: r.try_get(20)?,
         priority: band_of(r.try_get(21)?),
+        html: r.try_get(22)?,
     })
 }
 
@@ -385,12 +391,14 @@ impl Store {
         .into_iter()
         .map(|(l,)| l)
         .collect();
+        let outbox = self.conversation_outbox(id).await?;
         Ok(ConversationDetail {
             conversation,
             labels,
             messages,
             events,
             notes,
+            outbox,
         })
     }
 

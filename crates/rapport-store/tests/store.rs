@@ -47,6 +47,7 @@ fn prepare(config: &Config, m: NewMessage) -> Prepared {
         triage,
         route,
         reply_ref: None,
+        html: None,
     }
 }
 

@@ -55,6 +55,7 @@ impl Pipeline {
             triage,
             route,
             reply_ref: None,
+            html: None,
         }
     }
 }

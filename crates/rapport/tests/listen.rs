@@ -646,6 +646,22 @@ async fn mastodon_streams_new_mentions_and_catches_up_after_a_drop_and_a_429() {
     let mut expected = status_ids(&fixture);
     expected.extend(status_ids(&live));
     assert_eq!(ids(&data.messages().await, "mastodon"), expected);
+    // The status's HTML is kept beside its text.
+    let store = data.store().await;
+    let conv = store
+        .inbox(&rapport_store::InboxFilter {
+            status: None,
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()[0]
+        .id;
+    let detail = store.conversation(conv).await.unwrap();
+    let html = detail.messages[0].html.as_deref().unwrap();
+    assert!(html.starts_with("<p>"), "{html}");
+    assert!(!detail.messages[0].text.contains('<'));
+    store.close().await;
     assert_eq!(
         fake.stream_connections()[0].path,
         "/api/v1/streaming/user/notification"
@@ -818,4 +834,96 @@ async fn one_failing_channel_does_not_stop_the_others() {
         stderr(&out)
     );
     assert!(!ids(&data.messages().await, "rss").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_that_cannot_go_out_stays_queued_and_is_sent_once_later() {
+    let fake = FakeMastodon::start(MastodonConfig::default().with_fixtures()).await;
+    let data = Data::new(&mastodon_channel(&fake, 1)).await;
+    assert_ok(&data.listen(1.5).await);
+    let store = data.store().await;
+    let inbox = store
+        .inbox(&rapport_store::InboxFilter {
+            status: None,
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let convs: Vec<i64> = inbox
+        .iter()
+        .filter(|c| c.platform == "mastodon")
+        .map(|c| c.id)
+        .collect();
+    store.close().await;
+
+    // No token in the environment: recorded, not sent, queued.
+    let out = data
+        .cmd()
+        .env_remove(MASTO_TOKEN_ENV)
+        .args(["reply", &convs[0].to_string(), "We are looking into it."])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not sent yet"), "{}", stderr(&out));
+    assert!(fake.created_statuses().is_empty());
+    let listed = data
+        .cmd()
+        .args(["outbox", "--json"])
+        .output()
+        .await
+        .unwrap();
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let show = data
+        .cmd()
+        .args(["show", &convs[0].to_string()])
+        .output()
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&show.stdout).contains("not sent yet through masto"));
+
+    // The platform refuses another reply outright: failed, not retried.
+    fake.fail_next("/api/v1/statuses", 422, &[]);
+    let out = data
+        .cmd()
+        .args(["reply", &convs[1].to_string(), "Thanks!"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("refused"), "{}", stderr(&out));
+
+    // With the token back, the queued reply goes out once; the refused one does not.
+    let out = data
+        .cmd()
+        .args(["outbox", "--send"])
+        .output()
+        .await
+        .unwrap();
+    assert_ok(&out);
+    let again = data
+        .cmd()
+        .args(["outbox", "--send"])
+        .output()
+        .await
+        .unwrap();
+    assert_ok(&again);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing waits"));
+    let created = fake.created_statuses();
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert!(
+        created[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("We are looking into it.")
+    );
+    let show = data
+        .cmd()
+        .args(["show", &convs[0].to_string()])
+        .output()
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&show.stdout).contains("(sent through masto)"));
 }

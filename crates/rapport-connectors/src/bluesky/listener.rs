@@ -234,6 +234,7 @@ impl BlueskyConnector {
                     }
                 }
                 batch.heard.push(Heard {
+                    html: None,
                     message,
                     reply_ref: serde_json::to_string(&kept.target).ok(),
                 });
@@ -345,6 +346,7 @@ impl BlueskyConnector {
                 }
                 match convert_notification(n, org_did) {
                     Ok(Some(post)) => heard.push(Heard {
+                        html: None,
                         message: post.message,
                         reply_ref: serde_json::to_string(&post.target).ok(),
                     }),

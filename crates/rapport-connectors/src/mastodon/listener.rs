@@ -137,6 +137,7 @@ impl MastodonConnector {
                 })
                 .to_string(),
             ),
+            html: Some(converted.html),
             message: converted.message,
         }
     }

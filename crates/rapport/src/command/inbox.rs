@@ -115,12 +115,30 @@ pub async fn show(ctx: &Ctx, id: i64, as_json: bool) -> Result<ExitCode> {
         } else {
             "→"
         };
+        let sent = match d.outbox.iter().find(|o| o.message_id == m.id) {
+            Some(o) if o.state == "sent" => format!(" (sent through {})", o.channel),
+            Some(o) if o.state == "failed" => format!(
+                " (refused by {}: {})",
+                o.channel,
+                o.last_error.as_deref().unwrap_or("no reason given")
+            ),
+            Some(o) => format!(
+                " (not sent yet through {}{})",
+                o.channel,
+                o.last_error
+                    .as_deref()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
+            ),
+            None => String::new(),
+        };
         println!(
-            "  {} {} {}{} [{:+.2}]",
+            "  {} {} {}{}{} [{:+.2}]",
             m.created_at.format("%Y-%m-%d %H:%M"),
             arrow,
             m.author,
             if m.automated { " (automated)" } else { "" },
+            sent,
             m.compound
         );
         for line in m.text.lines() {

@@ -280,11 +280,18 @@ async fn write(
     } = delivery;
     let batch: Vec<Prepared> = heard
         .into_iter()
-        .map(|Heard { message, reply_ref }| {
-            let mut prepared = pipeline.prepare(message);
-            prepared.reply_ref = reply_ref;
-            prepared
-        })
+        .map(
+            |Heard {
+                 message,
+                 reply_ref,
+                 html,
+             }| {
+                let mut prepared = pipeline.prepare(message);
+                prepared.reply_ref = reply_ref;
+                prepared.html = html;
+                prepared
+            },
+        )
         .collect();
     let quarantine: Vec<QuarantineRow> = problems
         .into_iter()
