@@ -114,10 +114,22 @@ impl Store {
         &self,
         channel: Option<&str>,
     ) -> Result<Vec<OutboxRow>, StoreError> {
+        self.pending_outbox_since(channel, None).await
+    }
+
+    /// Replies still to send that nobody touched after `untouched_since` (a reply being
+    /// sent right now by `rapport reply` is left to it).
+    pub async fn pending_outbox_since(
+        &self,
+        channel: Option<&str>,
+        untouched_since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM outbox WHERE state = 'pending' AND (?1 IS NULL OR channel = ?1) ORDER BY id"
+            "SELECT {COLUMNS} FROM outbox WHERE state = 'pending' AND (?1 IS NULL OR channel = ?1) \
+             AND (?2 IS NULL OR updated_at <= ?2) ORDER BY id"
         )))
         .bind(channel)
+        .bind(untouched_since.map(ms))
         .fetch_all(&self.pool)
         .await?)
     }
@@ -226,15 +238,15 @@ impl Store {
     ) -> Result<(), StoreError> {
         let at = ms(now);
         let mut tx = self.pool.begin().await?;
-        let (conversation_id,): (i64,) =
+        let row: Option<(i64,)> =
             sqlx::query_as("SELECT conversation_id FROM outbox WHERE id = ? AND state = 'pending'")
                 .bind(id)
                 .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound {
-                    what: "pending outbox entry",
-                    id,
-                })?;
+                .await?;
+        // Another sender finished it meanwhile (its key made the two one post).
+        let Some((conversation_id,)) = row else {
+            return Ok(());
+        };
         sqlx::query(
             "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?",
         )

@@ -159,6 +159,8 @@ pub async fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitCode> {
     let mut problems = 0usize;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
+    let term = terminate();
+    tokio::pin!(term);
     loop {
         let idle_at = idle.map(|d| tokio::time::Instant::from_std(last + d));
         tokio::select! {
@@ -202,6 +204,10 @@ pub async fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitCode> {
                 tracing::info!("stopping (Ctrl-C)");
                 break;
             }
+            _ = &mut term => {
+                tracing::info!("stopping (SIGTERM)");
+                break;
+            }
         }
     }
     tasks.abort_all();
@@ -223,6 +229,19 @@ pub async fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// SIGTERM (a service manager stopping rapport); never on other systems.
+async fn terminate() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            term.recv().await;
+            return;
+        }
+    }
+    std::future::pending::<()>().await;
 }
 
 async fn sleep_until(at: Option<tokio::time::Instant>) {
@@ -322,7 +341,9 @@ async fn write(
 }
 
 async fn send_pending(store: &Store, config: &Config) -> Result<()> {
-    for row in store.pending_outbox(None).await? {
+    // A reply written a moment ago is being sent by the `rapport reply` that wrote it.
+    let settled = Utc::now() - chrono::Duration::seconds(60);
+    for row in store.pending_outbox_since(None, Some(settled)).await? {
         match send_one(store, config, &row).await? {
             Outcome::Sent { remote_id, .. } => {
                 tracing::info!(
@@ -406,18 +427,26 @@ async fn ingest(
             .into_iter()
             .map(|m| Heard::from(m.message))
             .collect(),
-        problems: batch
-            .errors
-            .iter()
-            .map(|e| {
-                let raw = e.to_string();
-                Problem {
-                    position: Problem::position_of(&format!("{}\n{raw}", body.len())),
+        problems: {
+            let items = match serde_json::from_slice::<serde_json::Value>(&body) {
+                Ok(serde_json::Value::Array(items)) => items,
+                Ok(one) => vec![one],
+                Err(_) => Vec::new(),
+            };
+            let whole = String::from_utf8_lossy(&body);
+            batch
+                .errors
+                .iter()
+                .map(|e| Problem {
+                    position: Problem::position_of(&format!("{}\n{whole}", e.index)),
                     reason: e.to_string(),
-                    raw,
-                }
-            })
-            .collect(),
+                    raw: items
+                        .get(e.index)
+                        .map(|item| item.to_string().chars().take(16 * 1024).collect())
+                        .unwrap_or_default(),
+                })
+                .collect()
+        },
         cursor: None,
     };
     let (ack, stored) = oneshot::channel();
