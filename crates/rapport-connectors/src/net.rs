@@ -199,6 +199,14 @@ impl Http {
         Ok(Http { client, policy })
     }
 
+    /// The same client under another retry policy.
+    pub fn with_policy(&self, policy: RetryPolicy) -> Http {
+        Http {
+            client: self.client.clone(),
+            policy,
+        }
+    }
+
     /// The underlying client, to build requests.
     pub fn client(&self) -> &reqwest::Client {
         &self.client

@@ -817,8 +817,16 @@ async fn the_webhook_refuses_a_bad_signature_and_stores_a_good_one() {
     let quarantined = store.quarantine(10).await.unwrap();
     assert_eq!(quarantined.len(), 1);
     assert_eq!(quarantined[0].source, "helpdesk/webhook");
-    assert!(quarantined[0].raw.contains("\"t-2\""), "{}", quarantined[0].raw);
-    assert!(quarantined[0].reason.contains("text"), "{}", quarantined[0].reason);
+    assert!(
+        quarantined[0].raw.contains("\"t-2\""),
+        "{}",
+        quarantined[0].raw
+    );
+    assert!(
+        quarantined[0].reason.contains("text"),
+        "{}",
+        quarantined[0].reason
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,7 +21,7 @@ use super::wire::{
     CreateRecordInput, CreateRecordOutput, CreateSessionInput, CreateSessionOutput,
     ListNotificationsOutput, ProfileViewDetailed, ResolveHandleOutput, XrpcError,
 };
-use crate::net::{Http, NetError};
+use crate::net::{Http, NetError, RetryPolicy};
 
 /// How long a looked-up profile is trusted.
 pub const PROFILE_TTL: Duration = Duration::from_secs(3600);
@@ -286,8 +286,13 @@ impl Xrpc {
         }
         let url = Self::url(&self.appview, "app.bsky.actor.getProfile");
         let client = self.http.client().clone();
-        let (out, _) = self
-            .http
+        // A profile only adds to a post: never hold the stream up for long waiting on one.
+        let quick = self.http.with_policy(RetryPolicy {
+            attempts: 2,
+            max_wait: Duration::from_secs(5),
+            ..self.http.policy()
+        });
+        let (out, _) = quick
             .json::<ProfileViewDetailed>("look up a Bluesky profile", || {
                 client.get(&url).query(&[("actor", actor)])
             })

@@ -20,7 +20,9 @@ use rapport_core::channel::ChannelConfig;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use super::client::{Xrpc, XrpcCallError};
-use super::convert::{JetstreamOutcome, Listen, convert_notification, from_jetstream_line};
+use super::convert::{
+    JetstreamOutcome, Listen, MatchReason, convert_notification, from_jetstream_line,
+};
 use super::{BlueskyError, POST_COLLECTION};
 use crate::listen::{
     Connector, ConnectorError, Cursors, Delivery, Heard, Problem, Reconnect, Running, Sink,
@@ -223,14 +225,18 @@ impl BlueskyConnector {
             Ok(JetstreamOutcome::Keep(kept)) => {
                 batch.cursor = Some(kept.cursor);
                 let mut message = kept.message;
-                match self.xrpc.profile(&message.author).await {
-                    Ok(profile) => {
-                        message.author = profile.handle;
-                        message.author_name = profile.display_name;
-                        message.followers = profile.followers;
-                    }
-                    Err(e) => {
-                        tracing::warn!(channel = %self.channel, "profile of {}: {e}; keeping the post under the DID", message.author);
+                // `all` keeps every post of the network: looking each author up would
+                // flood the AppView, so only posts that concern the organisation are.
+                if kept.reasons.iter().any(|r| !matches!(r, MatchReason::All)) {
+                    match self.xrpc.profile(&message.author).await {
+                        Ok(profile) => {
+                            message.author = profile.handle;
+                            message.author_name = profile.display_name;
+                            message.followers = profile.followers;
+                        }
+                        Err(e) => {
+                            tracing::warn!(channel = %self.channel, "profile of {}: {e}; keeping the post under the DID", message.author);
+                        }
                     }
                 }
                 batch.heard.push(Heard {
