@@ -9,8 +9,10 @@
 //! - [`metrics`]: FRT, NRT, response rate, resolution time, SLA attainment and the rest,
 //!   exactly as `docs/metrics.md` defines them.
 //! - [`config`]: the typed form of `rapport.toml`; [`channel`]: its `[[channel]]`s.
+//! - [`access`]: the roles and what each may do.
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod channel;
 pub mod config;
 pub mod intent;

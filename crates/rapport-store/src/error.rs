@@ -7,13 +7,21 @@ pub enum StoreError {
     #[error("{} is not a rapport store: run `rapport init` to create one there, or point --data-dir (RAPPORT_DATA_DIR) at an existing store", .0.display())]
     NotAStore(PathBuf),
     /// A conversation (or other record) does not exist.
-    #[error("{what} {id} not found: `rapport inbox --status all` lists conversations")]
+    #[error("{what} {id} not found: {}", not_found_hint(what))]
     NotFound {
         /// What was looked for.
         what: &'static str,
         /// Its id.
         id: i64,
     },
+    /// No user has this name.
+    #[error("there is no user named {0:?}: `rapport user list` lists them")]
+    UnknownUser(String),
+    /// The operating system's random number generator or the password hasher failed.
+    #[error(
+        "{0}: check that the operating system provides randomness (getrandom, /dev/urandom) and retry"
+    )]
+    Crypto(String),
     /// A request that the store's rules refuse.
     #[error("{0}")]
     Invalid(String),
@@ -44,6 +52,15 @@ pub enum StoreError {
         "database error: {0} (if the disk is full or read-only, free space or fix permissions and retry; nothing was half-written)"
     )]
     Db(#[from] sqlx::Error),
+}
+
+/// What lists the records of a kind, for "not found" messages.
+fn not_found_hint(what: &str) -> &'static str {
+    match what {
+        "API token" => "`rapport token list` lists them",
+        "user" => "`rapport user list` lists the users",
+        _ => "`rapport inbox --status all` lists conversations",
+    }
 }
 
 impl StoreError {

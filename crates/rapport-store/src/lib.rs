@@ -10,6 +10,7 @@
 //! Times are stored as integer milliseconds since the Unix epoch, UTC.
 #![deny(missing_docs)]
 
+pub mod accounts;
 mod actions;
 mod error;
 mod ingest;
@@ -24,12 +25,13 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use accounts::{LOGIN_WINDOW, Login, MAX_FAILED_LOGINS, NewSession, TokenInfo, User};
 pub use actions::{ReplyOutcome, SendVia};
 pub use error::StoreError;
 pub use ingest::{BatchOutcome, HistoryItem, Ingestor, Prepared, QuarantineRow};
 pub use read::{
-    ConversationDetail, ConversationRow, EventRow, InboxFilter, MessageRow, NoteRow,
-    QuarantineEntry, ReportFacts, Summary,
+    ConversationDetail, ConversationRow, EventRow, IdentityRow, InboxCursor, InboxFilter,
+    MessageRow, NoteRow, PersonDetail, QuarantineEntry, ReportFacts, Summary,
 };
 
 /// The database file inside a data directory.

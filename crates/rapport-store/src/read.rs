@@ -27,6 +27,89 @@ pub struct InboxFilter {
     pub limit: u32,
     /// Sort by priority score (highest first) instead of band then due time.
     pub by_score: bool,
+    /// Only conversations after this one in the inbox's order (not with `by_score`):
+    /// the next page ([`InboxCursor::after`] of the last row of the previous page).
+    pub after: Option<InboxCursor>,
+}
+
+/// A position in the inbox's order (band, due time with nothing due last, opening time,
+/// id): pages that stay right while conversations are added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InboxCursor {
+    band: i64,
+    nothing_due: i64,
+    due: i64,
+    opened: i64,
+    id: i64,
+}
+
+impl InboxCursor {
+    /// The position right after `row`.
+    pub fn after(row: &ConversationRow) -> InboxCursor {
+        InboxCursor {
+            band: i64::from(row.priority.rank()),
+            nothing_due: i64::from(row.due_at.is_none()),
+            due: row.due_at.map(ms).unwrap_or(0),
+            opened: ms(row.opened_at),
+            id: row.id,
+        }
+    }
+
+    /// As text, for an API's `next_cursor`.
+    pub fn encode(&self) -> String {
+        format!(
+            "{}.{}.{}.{}.{}",
+            self.band, self.nothing_due, self.due, self.opened, self.id
+        )
+    }
+
+    /// Back from [`InboxCursor::encode`]; `None` when `text` is not one.
+    pub fn decode(text: &str) -> Option<InboxCursor> {
+        let parts: Vec<i64> = text
+            .split('.')
+            .map(|p| p.parse().ok())
+            .collect::<Option<_>>()?;
+        match parts[..] {
+            [band, nothing_due, due, opened, id] if (0..=1).contains(&nothing_due) => {
+                Some(InboxCursor {
+                    band,
+                    nothing_due,
+                    due,
+                    opened,
+                    id,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A person, as the people view shows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonDetail {
+    /// Id.
+    pub id: i64,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Their accounts.
+    pub identities: Vec<IdentityRow>,
+    /// Their conversations, newest first.
+    pub conversations: Vec<ConversationRow>,
+    /// Their messages' sentiment over time: (when, compound), oldest first.
+    pub sentiment: Vec<(DateTime<Utc>, f64)>,
+}
+
+/// One account of a person.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct IdentityRow {
+    /// Platform.
+    pub platform: String,
+    /// Handle there.
+    pub handle: String,
+    /// Name there.
+    pub name: Option<String>,
+    /// Followers there, last seen.
+    pub followers: Option<i64>,
 }
 
 /// One conversation as lists show it.
@@ -305,14 +388,74 @@ impl Store {
                 q.push(" AND c.assignee = ").push_bind(a.clone());
             }
         }
+        if let (Some(a), false) = (f.after, f.by_score) {
+            q.push(" AND (c.band, c.due_at IS NULL, COALESCE(c.due_at, 0), c.opened_at, c.id) > (")
+                .push_bind(a.band)
+                .push(", ")
+                .push_bind(a.nothing_due)
+                .push(", ")
+                .push_bind(a.due)
+                .push(", ")
+                .push_bind(a.opened)
+                .push(", ")
+                .push_bind(a.id)
+                .push(")");
+        }
         if f.by_score {
             q.push(" ORDER BY c.priority_score DESC, c.id LIMIT ");
         } else {
-            q.push(" ORDER BY c.band, c.due_at IS NULL, c.due_at, c.opened_at, c.id LIMIT ");
+            q.push(
+                " ORDER BY c.band, c.due_at IS NULL, COALESCE(c.due_at, 0), c.opened_at, c.id LIMIT ",
+            );
         }
         q.push_bind(i64::from(f.limit));
         let rows = q.build().fetch_all(&self.pool).await?;
         Ok(rows.iter().map(conv_row).collect::<Result<_, _>>()?)
+    }
+
+    /// A person: identities, conversations, sentiment over time.
+    pub async fn person(&self, id: i64) -> Result<PersonDetail, StoreError> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT display_name FROM people WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((display_name,)) = row else {
+            return Err(StoreError::NotFound { what: "person", id });
+        };
+        let identities = sqlx::query_as(
+            "SELECT platform, handle, name, followers FROM identities WHERE person_id = ? ORDER BY platform, handle",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {CONV_COLUMNS} FROM conversations c LEFT JOIN messages m ON m.id = c.root_message_id \
+             WHERE c.person_id = ? AND c.merged_into IS NULL ORDER BY c.opened_at DESC, c.id DESC LIMIT 500"
+        )))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let conversations = rows.iter().map(conv_row).collect::<Result<_, _>>()?;
+        let points: Vec<(i64, f64)> = sqlx::query_as(
+            "SELECT created_at, compound FROM messages WHERE person_id = ? ORDER BY created_at LIMIT 5000",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(PersonDetail {
+            id,
+            display_name,
+            identities,
+            conversations,
+            sentiment: points.into_iter().map(|(at, c)| (time(at), c)).collect(),
+        })
+    }
+
+    /// Whether the store answers (for health checks).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// One conversation (a merged one resolves to the conversation it joined).

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use rapport_core::access::Role;
 
 /// rapport: listen to every conversation people have with your organisation, make sure
 /// each is owned and answered, and measure the relationships that result.
@@ -92,6 +93,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The people who use the web UI and the API: add, list, change role or password,
+    /// disable.
+    User(UserArgs),
+    /// Serve the REST API over the store (docs/api.md).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", env = "RAPPORT_SERVE_ADDR")]
+        listen: String,
+        /// Mark session cookies Secure (when served behind TLS).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// API tokens: create (shown once), list, revoke.
+    Token(TokenArgs),
     /// Assign to a member or move to a team.
     Assign {
         /// Conversation id.
@@ -178,9 +193,15 @@ pub struct DemoArgs {
     /// The generator's seed.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// Print the summary as JSON.
+    /// Print the summary as JSON (and do not serve).
     #[arg(long)]
     pub json: bool,
+    /// Stop after the summary instead of serving the demo data.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Where to serve the demo data.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
 }
 
 /// File formats.
@@ -263,4 +284,90 @@ pub struct ReportArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `rapport user`.
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: UserCommand,
+}
+
+/// `rapport user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is typed twice (or read from stdin).
+    Add {
+        /// 1 to 64 letters, digits, `.`, `_` or `-`; unique, ignoring case.
+        name: String,
+        /// admin, leader, agent or viewer.
+        #[arg(long)]
+        role: Role,
+        /// Read the password from the first line of stdin instead of the terminal.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the users.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a user's role.
+    Role {
+        /// The user.
+        name: String,
+        /// admin, leader, agent or viewer.
+        role: Role,
+    },
+    /// Disable a user: no more logins, their sessions end, their API tokens are revoked.
+    Disable {
+        /// The user.
+        name: String,
+    },
+    /// Set a user's password (their sessions end).
+    Password {
+        /// The user.
+        name: String,
+        /// Read the password from the first line of stdin instead of the terminal.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// `rapport token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+/// `rapport token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token; only the token is printed (on stdout), and only this once.
+    Create {
+        /// The user it acts as (with their role).
+        #[arg(long)]
+        user: String,
+        /// What it is for.
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+    /// List API tokens (never the tokens themselves).
+    List {
+        /// Only this user's.
+        #[arg(long)]
+        user: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an API token.
+    Revoke {
+        /// The token's id (`rapport token list` shows it).
+        id: i64,
+    },
 }

@@ -8,7 +8,6 @@ mod config;
 mod demo_data;
 mod output;
 mod pipeline;
-mod send;
 
 use std::io::Write;
 use std::process::ExitCode;

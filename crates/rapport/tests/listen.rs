@@ -942,3 +942,67 @@ async fn a_reply_that_cannot_go_out_stays_queued_and_is_sent_once_later() {
         .unwrap();
     assert!(String::from_utf8_lossy(&show.stdout).contains("(sent through masto)"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_answers_a_token_made_on_the_command_line() {
+    let data = Data::new("").await;
+    let mut add = data
+        .cmd()
+        .args(["user", "add", "ana", "--role", "agent", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = add.stdin.take().unwrap();
+        stdin.write_all(b"a long enough password\n").await.unwrap();
+    }
+    assert!(add.wait().await.unwrap().success());
+    let out = data
+        .cmd()
+        .args(["token", "create", "--user", "ana"])
+        .output()
+        .await
+        .unwrap();
+    assert_ok(&out);
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+
+    let mut child = data
+        .cmd()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stderr));
+    let base = loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("no address printed");
+        if let Some(at) = line.find("http://") {
+            break line[at..].split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    rapport_connectors::net::ensure_crypto();
+    let client = reqwest::Client::new();
+    let health = client.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let anonymous = client
+        .get(format!("{base}/api/v1/conversations"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let inbox = client
+        .get(format!("{base}/api/v1/conversations"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(inbox.status(), 200);
+    let body: Value = inbox.json().await.unwrap();
+    assert_eq!(body["items"], json!([]));
+    child.start_kill().unwrap();
+}

@@ -7,12 +7,9 @@ use rapport_core::Band;
 use rapport_core::Status;
 use rapport_core::sla::due_at;
 
-use rapport_connectors::outbound::{Answering, plan_reply};
-use rapport_core::channel::ChannelKind;
-use rapport_store::SendVia;
+use rapport_server::replies::{self, Outcome, send_one};
 
 use super::Ctx;
-use crate::send::{Outcome, send_one};
 
 pub async fn reply(
     ctx: &Ctx,
@@ -23,131 +20,74 @@ pub async fn reply(
     json: bool,
 ) -> Result<ExitCode> {
     let store = ctx.store().await?;
-    let now = ctx.now()?;
     let config = ctx.config()?;
-    let platform = store.conversation(id).await?.conversation.platform;
-    let via = if local {
-        None
-    } else {
-        match channel {
-            Some(name) => {
-                let Some(c) = config.channels.iter().find(|c| c.name == name) else {
-                    bail!(
-                        "no [[channel]] named {name:?} in {}",
-                        ctx.config_path.display()
-                    );
-                };
-                if c.kind.as_str() != platform {
-                    bail!(
-                        "channel {name:?} is a {} channel and conversation {id} is on {platform}: \
-                         answer it through a {platform} channel",
-                        c.kind.as_str()
-                    );
-                }
-                Some(c)
-            }
-            None => config.channels.iter().find(|c| {
-                c.kind.as_str() == platform
-                    && matches!(c.kind, ChannelKind::Bluesky | ChannelKind::Mastodon)
-            }),
-        }
-    };
-    let Some(channel) = via else {
-        let out = store.reply(id, text, &ctx.actor, now).await?;
-        if json {
-            println!(
-                "{}",
-                serde_json::json!({"conversation": id, "message": out.message_id,
-                    "first_response": out.first_response, "sent": null})
-            );
-        } else {
-            println!(
-                "replied to conversation {id} as {} (message {}{}; recorded here only{})",
-                ctx.actor,
-                out.message_id,
-                if out.first_response {
-                    ", first response"
-                } else {
-                    ""
-                },
-                if local {
-                    ""
-                } else {
-                    ": no channel sends to this platform"
-                }
-            );
-        }
-        return Ok(ExitCode::SUCCESS);
-    };
-    let Some(target) = store.reply_target(id).await? else {
-        bail!("conversation {id} has no inbound message to answer");
-    };
-    // Decided once, before anything is stored: a reply the platform would refuse (too
-    // long, nothing to answer) is refused here, and every retry sends the same post.
-    let seed = u64::from(now.timestamp_subsec_nanos()) ^ id.unsigned_abs();
-    let plan = plan_reply(
-        channel.kind,
-        text,
-        Answering {
-            platform_id: &target.platform_id,
-            author: &target.author,
-            reply_ref: target.reply_ref.as_deref(),
-        },
-        now,
-        seed,
-    )?;
-    let out = store
-        .reply_via(
+    let replied = replies::reply(
+        &store,
+        &config,
+        replies::Answer {
             id,
             text,
-            &ctx.actor,
-            now,
-            Some(SendVia {
-                channel: channel.name.clone(),
-                request: serde_json::to_string(&plan)?,
-            }),
-        )
-        .await?;
-    let Some(outbox_id) = out.outbox_id else {
-        bail!("the reply was stored without its outbox entry; report this as a bug");
-    };
-    let row = store.outbox_row(outbox_id).await?;
-    let outcome = send_one(&store, &config, &row).await?;
+            actor: &ctx.actor,
+            now: ctx.now()?,
+            channel,
+            local,
+        },
+    )
+    .await?;
+    let out = &replied.recorded;
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"conversation": id, "message": out.message_id,
-                "first_response": out.first_response, "channel": channel.name, "sent": outcome})
-        );
+        println!("{}", serde_json::to_string(&replied)?);
+    }
+    let first = if out.first_response {
+        ", first response"
     } else {
-        match &outcome {
-            Outcome::Sent { remote_id, url } => println!(
-                "replied to conversation {id} as {} through {} ({}){}",
-                ctx.actor,
-                channel.name,
-                url.as_deref().unwrap_or(remote_id),
-                if out.first_response {
-                    ", first response"
-                } else {
-                    ""
-                },
-            ),
-            Outcome::Pending { error } => eprintln!(
+        ""
+    };
+    match (&replied.sent, &replied.channel) {
+        (None, _) => {
+            if !json {
+                println!(
+                    "replied to conversation {id} as {} (message {}{first}; recorded here only{})",
+                    ctx.actor,
+                    out.message_id,
+                    if local {
+                        ""
+                    } else {
+                        ": no channel sends to this platform"
+                    }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        (Some(Outcome::Sent { remote_id, url }), channel) => {
+            if !json {
+                println!(
+                    "replied to conversation {id} as {} through {} ({}){first}",
+                    ctx.actor,
+                    channel.as_deref().unwrap_or("its channel"),
+                    url.as_deref().unwrap_or(remote_id),
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        (Some(Outcome::Pending { error }), _) => {
+            eprintln!(
                 "rapport: reply recorded (message {}) but not sent yet: {error}\n\
                  it stays queued: `rapport outbox --send` or a running `rapport listen` sends it \
                  (do not reply again: it would post twice)",
                 out.message_id
-            ),
-            Outcome::Failed { error } => eprintln!(
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        (Some(Outcome::Failed { error }), channel) => {
+            eprintln!(
                 "rapport: reply recorded (message {}) but {} refused it: {error}",
-                out.message_id, channel.name
-            ),
+                out.message_id,
+                channel.as_deref().unwrap_or("the platform")
+            );
+            Ok(ExitCode::FAILURE)
         }
     }
-    Ok(match outcome {
-        Outcome::Sent { .. } => ExitCode::SUCCESS,
-        Outcome::Pending { .. } | Outcome::Failed { .. } => ExitCode::FAILURE,
-    })
 }
 
 pub async fn outbox(ctx: &Ctx, send: bool, json: bool) -> Result<ExitCode> {

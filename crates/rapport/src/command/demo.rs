@@ -122,6 +122,7 @@ pub async fn run(ctx: &Ctx, args: &DemoArgs) -> Result<ExitCode> {
             band: Some(Band::P1),
             limit: 5,
             by_score: true,
+            after: None,
             ..InboxFilter::default()
         })
         .await?;
@@ -191,7 +192,47 @@ pub async fn run(ctx: &Ctx, args: &DemoArgs) -> Result<ExitCode> {
     println!(
         "  rapport --data-dir {dir} reply {first} \"Sorry about this, we're on it\" --as mara"
     );
-    store.close().await;
+    if args.no_serve {
+        store.close().await;
+        return Ok(ExitCode::SUCCESS);
+    }
+    serve(ctx, store, &args.listen, first).await
+}
+
+/// Ends the demo by serving its data, with an admin login made for it.
+async fn serve(ctx: &Ctx, store: Store, listen: &str, first: i64) -> Result<ExitCode> {
+    use rand::Rng as _;
+    let password: String = rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(16)
+        .map(char::from)
+        .collect();
+    let now = chrono::Utc::now();
+    store
+        .add_user("demo", rapport_core::access::Role::Admin, &password, now)
+        .await?;
+    let (token, _) = store.create_token("demo", "demo", now).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| {
+            format!(
+                "the demo data is stored, but cannot serve it on {listen}: run `rapport --data-dir {} serve --listen HOST:PORT` with a free port",
+                ctx.data_dir.display()
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    println!("\nserving the demo data on http://{addr} (Ctrl-C stops it):");
+    println!("  log in as demo / {password} (admin), or use the API token below");
+    println!(
+        "  curl -s -H 'Authorization: Bearer {token}' 'http://{addr}/api/v1/conversations?priority=P1&limit=5'"
+    );
+    println!(
+        "  curl -s -H 'Authorization: Bearer {token}' http://{addr}/api/v1/conversations/{first}"
+    );
+    println!("  the API is described at http://{addr}/api/v1/openapi.json (docs/api.md)");
+    let config = ctx.config()?;
+    let state = rapport_server::AppState::new(store, config);
+    rapport_server::serve_with_listener(listener, state, super::serve::shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 

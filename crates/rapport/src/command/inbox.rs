@@ -30,6 +30,7 @@ pub async fn list(ctx: &Ctx, args: &InboxArgs) -> Result<ExitCode> {
             assignee: args.assignee.clone(),
             limit: args.limit,
             by_score: false,
+            after: None,
         })
         .await?;
     if args.json {

@@ -39,7 +39,7 @@ use tokio::task::JoinSet;
 use super::Ctx;
 use crate::cli::ListenArgs;
 use crate::pipeline::Pipeline;
-use crate::send::{Outcome, send_one};
+use rapport_server::replies::{Outcome, send_one};
 
 /// How often queued replies are sent.
 pub const OUTBOX_EVERY: Duration = Duration::from_secs(30);

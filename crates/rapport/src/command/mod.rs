@@ -8,7 +8,9 @@ mod inbox;
 mod init;
 mod listen;
 mod report;
+mod serve;
 mod triage;
+mod user;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -95,6 +97,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         } => act::reply(&ctx, id, &text, channel.as_deref(), local, json).await,
         Command::Listen(args) => listen::run(&ctx, &args).await,
         Command::Outbox { send, json } => act::outbox(&ctx, send, json).await,
+        Command::User(args) => user::user(&ctx, &args).await,
+        Command::Serve {
+            listen,
+            secure_cookies,
+        } => serve::run(&ctx, &listen, secure_cookies).await,
+        Command::Token(args) => user::token(&ctx, &args).await,
         Command::Assign { id, to, team } => {
             act::assign(&ctx, id, to.as_deref(), team.as_deref()).await
         }
