@@ -1,5 +1,6 @@
-//! `rapport serve`: the REST API under `/api/v1` (documented at `/api/v1/openapi.json`,
-//! generated from the handlers), live updates over SSE, and health checks.
+//! `rapport serve`: the web inbox (server-rendered pages, [`web`]), the REST API under
+//! `/api/v1` (documented at `/api/v1/openapi.json`, generated from the handlers), the
+//! signed webhook ([`ingest`]), live updates over SSE, health checks and metrics.
 //!
 //! ```no_run
 //! # async fn run(store: rapport_store::Store, config: rapport_core::config::Config) -> std::io::Result<()> {
@@ -13,8 +14,11 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod ingest;
+pub mod pipeline;
 pub mod replies;
 pub mod reports;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -111,19 +115,53 @@ impl AppState {
     }
 }
 
-/// The whole application: API, health checks.
+/// The whole application: web pages, API, webhook route (without channels), health.
 pub fn app(state: AppState) -> Router {
-    api::router(state)
+    let (jobs, _) = tokio::sync::mpsc::channel(1);
+    app_with_webhooks(state, std::collections::HashMap::new(), jobs)
+}
+
+/// The whole application, with the webhook channels `secrets` whose messages go to
+/// `jobs` (see [`ingest::run_writer`]).
+pub fn app_with_webhooks(
+    state: AppState,
+    secrets: std::collections::HashMap<String, String>,
+    jobs: tokio::sync::mpsc::Sender<ingest::Job>,
+) -> Router {
+    api::router(state.clone())
+        .merge(ingest::router(secrets, jobs))
+        .merge(web::router(state))
+        .layer(axum::middleware::from_fn(api::metrics::track))
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in
-/// flight.
+/// flight. Webhook channels of the configuration are served too, their messages stored by
+/// one writer that tells live pages what changed.
 pub async fn serve_with_listener(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    let secrets = ingest::webhook_secrets(state.config());
+    let (jobs, queue) = tokio::sync::mpsc::channel(16);
+    let mut writer = None;
+    if !secrets.is_empty() {
+        for name in secrets.keys() {
+            tracing::info!("webhook endpoint: /api/v1/ingest/{name}");
+        }
+        let state = state.clone();
+        writer = Some(tokio::spawn(async move {
+            if let Err(e) = ingest::run_writer(state, queue).await {
+                tracing::error!("the webhook writer stopped: {e}");
+            }
+        }));
+    }
+    let router = app_with_webhooks(state, secrets, jobs);
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    if let Some(writer) = writer {
+        writer.abort();
+    }
+    served
 }

@@ -502,10 +502,12 @@ async fn the_openapi_document_lists_every_route_and_each_answers() {
         })
         .chain([
             ("GET".into(), "/healthz".into()),
+            ("GET".into(), "/metrics".into()),
             ("POST".into(), "/api/v1/session".into()),
             ("DELETE".into(), "/api/v1/session".into()),
             ("DELETE".into(), "/api/v1/tokens/{id}".into()),
             ("GET".into(), "/api/v1/events".into()),
+            ("POST".into(), "/api/v1/ingest/{channel}".into()),
         ])
         .collect();
     assert_eq!(documented, expected);
@@ -514,7 +516,7 @@ async fn the_openapi_document_lists_every_route_and_each_answers() {
         if path == "/api/v1/events" {
             continue; // a stream: tested on its own
         }
-        let uri = path.replace("{id}", "1");
+        let uri = path.replace("{id}", "1").replace("{channel}", "nowhere");
         let (status, body) = f
             .as_role(
                 Some(Role::Admin),
@@ -566,4 +568,110 @@ async fn a_post_text_with_a_script_tag_comes_back_as_data() {
         )
         .await;
     assert_eq!(detail["notes"][0]["text"], note);
+}
+
+#[tokio::test]
+async fn a_signed_webhook_message_lands_and_is_announced_live() {
+    let f = fixture(0).await;
+    let state = AppState::new(f.store.clone(), Config::default());
+    let mut changes = state.subscribe();
+    let (jobs, queue) = tokio::sync::mpsc::channel(4);
+    let writer = tokio::spawn(rapport_server::ingest::run_writer(state.clone(), queue));
+    let secrets = [("helpdesk".to_owned(), "s3cret-for-tests".to_owned())].into();
+    let app = rapport_server::app_with_webhooks(state, secrets, jobs);
+    let body = br#"{"id": "t-9", "author": "jane", "text": "My parcel is lost, please help"}"#;
+    let post = |signature: String| {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/ingest/helpdesk")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("X-Rapport-Signature", signature)
+            .body(Body::from(body.to_vec()))
+            .unwrap()
+    };
+    let bad = app
+        .clone()
+        .oneshot(post(rapport_connectors::webhook::sign(b"wrong", body)))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        f.store
+            .conversation_of("helpdesk", "t-9")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let good = app
+        .clone()
+        .oneshot(post(rapport_connectors::webhook::sign(
+            b"s3cret-for-tests",
+            body,
+        )))
+        .await
+        .unwrap();
+    assert_eq!(good.status(), StatusCode::ACCEPTED);
+    let conv = f
+        .store
+        .conversation_of("helpdesk", "t-9")
+        .await
+        .unwrap()
+        .unwrap();
+    let announced = tokio::time::timeout(std::time::Duration::from_secs(5), changes.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(announced, conv);
+    writer.abort();
+}
+
+#[tokio::test]
+async fn metrics_are_in_prometheus_format() {
+    let f = fixture(3).await;
+    let _ = f
+        .as_role(
+            Some(Role::Viewer),
+            Method::GET,
+            "/api/v1/conversations",
+            None,
+        )
+        .await;
+    let response = f
+        .app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri("/metrics")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        text.contains("# TYPE rapport_http_request_duration_seconds histogram"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rapport_conversations{status=\"open\"} 3"),
+        "{text}"
+    );
+    assert!(text.contains("rapport_messages_stored 3"), "{text}");
+    let count: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("rapport_http_request_duration_seconds_count "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(count >= 1);
 }

@@ -55,6 +55,34 @@ async fn current_status(
 }
 
 impl Store {
+    /// Conversations waiting on the organisation past their due time at `now`.
+    pub async fn overdue(&self, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM conversations WHERE merged_into IS NULL AND status != 'resolved' \
+             AND due_at IS NOT NULL AND due_at < ?",
+        )
+        .bind(ms(now))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n)
+    }
+
+    /// The conversation that holds a message, by its platform id.
+    pub async fn conversation_of(
+        &self,
+        platform: &str,
+        platform_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let row: Option<(Option<i64>,)> = sqlx::query_as(
+            "SELECT conversation_id FROM messages WHERE platform = ? AND platform_id = ?",
+        )
+        .bind(platform)
+        .bind(platform_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.and_then(|(c,)| c))
+    }
+
     /// Records an outbound human reply by `actor` (it counts as a response), kept here
     /// only (imported data has no platform to answer through).
     pub async fn reply(

@@ -23,6 +23,11 @@ pub struct InboxFilter {
     pub band: Option<Band>,
     /// Only this assignee (`"none"` for unassigned).
     pub assignee: Option<String>,
+    /// Only this intent (of the conversation's first message).
+    pub intent: Option<Intent>,
+    /// Only conversations whose first message's text or author contains this,
+    /// ignoring ASCII case (`%` and `_` match themselves).
+    pub text: Option<String>,
     /// At most this many.
     pub limit: u32,
     /// Sort by priority score (highest first) instead of band then due time.
@@ -301,6 +306,19 @@ pub struct Summary {
     pub by_status: BTreeMap<String, i64>,
 }
 
+/// `text` with the LIKE wildcards (`%`, `_`) and the escape character (`\`) escaped,
+/// for `LIKE ? ESCAPE '\'`.
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 const CONV_COLUMNS: &str = "c.id, c.platform, c.author, c.person_id, c.team, c.assignee, c.status, c.band, \
     c.priority_score, c.intent, c.route_rule, c.opened_at, c.first_due_at, c.due_at, c.first_response_at, \
     c.last_message_at, c.message_count, COALESCE(m.text, ''), COALESCE(m.compound, 0)";
@@ -387,6 +405,17 @@ impl Store {
             } else {
                 q.push(" AND c.assignee = ").push_bind(a.clone());
             }
+        }
+        if let Some(i) = f.intent {
+            q.push(" AND c.intent = ").push_bind(i.as_str());
+        }
+        if let Some(t) = f.text.as_deref().filter(|t| !t.is_empty()) {
+            let pattern = format!("%{}%", like_escape(t));
+            q.push(" AND (COALESCE(m.text, '') LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR c.author LIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\')");
         }
         if let (Some(a), false) = (f.after, f.by_score) {
             q.push(" AND (c.band, c.due_at IS NULL, COALESCE(c.due_at, 0), c.opened_at, c.id) > (")

@@ -7,7 +7,6 @@ mod command;
 mod config;
 mod demo_data;
 mod output;
-mod pipeline;
 
 use std::io::Write;
 use std::process::ExitCode;

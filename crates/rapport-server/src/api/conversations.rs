@@ -5,7 +5,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use rapport_core::access::Action;
 use rapport_core::sla::due_at;
-use rapport_core::{Band, Status};
+use rapport_core::{Band, Intent, Status};
 use rapport_store::{ConversationDetail, InboxCursor, InboxFilter};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -34,6 +34,11 @@ pub struct ListQuery {
     pub priority: Option<String>,
     /// Only this member (`none` for unassigned).
     pub assignee: Option<String>,
+    /// Only this intent: `complaint`, `question`, `praise`, `idea`, `lead`, `spam`, `other`.
+    pub intent: Option<String>,
+    /// Only conversations whose first message's text or author contains this (ASCII case
+    /// ignored).
+    pub q: Option<String>,
     /// Page size, 1 to 500 (default 50).
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
@@ -66,6 +71,19 @@ pub async fn list(
                 .map_err(|e| ApiError::invalid(e.to_string()))
         })
         .transpose()?;
+    let intent = q
+        .intent
+        .as_deref()
+        .map(|i| {
+            i.parse::<Intent>()
+                .map_err(|e| ApiError::invalid(e.to_string()))
+        })
+        .transpose()?;
+    let text =
+        q.q.as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
     let limit = q.limit.unwrap_or(50);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::invalid(format!("limit must be 1 to {MAX_PAGE}")));
@@ -83,6 +101,8 @@ pub async fn list(
             status,
             band,
             assignee: q.assignee,
+            intent,
+            text,
             limit,
             by_score: false,
             after,

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod conversations;
+pub mod metrics;
 pub mod people;
 pub mod reports;
 
@@ -31,7 +32,8 @@ use crate::error::ApiError;
         Authenticate with `Authorization: Bearer TOKEN` (`rapport token create`) or a session cookie from \
         `POST /api/v1/session` (then send `X-CSRF-Token` with every request that changes something). \
         Errors are `{\"error\": code, \"message\": text}`."),
-    tags((name = "conversations"), (name = "people"), (name = "reports"), (name = "admin"), (name = "session"), (name = "health"))
+    paths(crate::ingest::ingest),
+    tags((name = "ingest"), (name = "conversations"), (name = "people"), (name = "reports"), (name = "admin"), (name = "session"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -39,6 +41,7 @@ struct ApiDoc;
 pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
+        .routes(routes!(metrics::metrics))
         .routes(routes!(auth::login, auth::current, auth::logout))
         .routes(routes!(conversations::list))
         .routes(routes!(conversations::get))

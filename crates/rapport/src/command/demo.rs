@@ -14,7 +14,7 @@ use super::Ctx;
 use crate::cli::DemoArgs;
 use crate::demo_data::generate;
 use crate::output::{json, opt_duration, pct};
-use crate::pipeline::Pipeline;
+use rapport_server::pipeline::Pipeline;
 
 /// The demo configuration: the default one, speaking for the demo's organisation and
 /// staffed by the agents who answer in the demo data.
@@ -221,8 +221,9 @@ async fn serve(ctx: &Ctx, store: Store, listen: &str, first: i64) -> Result<Exit
             )
         })?;
     let addr = listener.local_addr()?;
-    println!("\nserving the demo data on http://{addr} (Ctrl-C stops it):");
-    println!("  log in as demo / {password} (admin), or use the API token below");
+    println!("\nserving the demo data (Ctrl-C stops it):");
+    println!("  open http://{addr}/ in a browser and log in as demo / {password} (admin)");
+    println!("  or use the REST API with this token:");
     println!(
         "  curl -s -H 'Authorization: Bearer {token}' 'http://{addr}/api/v1/conversations?priority=P1&limit=5'"
     );

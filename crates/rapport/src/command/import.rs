@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::Ctx;
 use crate::cli::{FormatArg, ImportArgs};
-use crate::pipeline::Pipeline;
+use rapport_server::pipeline::Pipeline;
 
 pub async fn run(ctx: &Ctx, args: &ImportArgs) -> Result<ExitCode> {
     let store = ctx.store().await?;

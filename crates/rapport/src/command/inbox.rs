@@ -31,6 +31,7 @@ pub async fn list(ctx: &Ctx, args: &InboxArgs) -> Result<ExitCode> {
             limit: args.limit,
             by_score: false,
             after: None,
+            ..InboxFilter::default()
         })
         .await?;
     if args.json {

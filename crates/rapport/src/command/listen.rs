@@ -9,44 +9,30 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use chrono::Utc;
 use rapport_connectors::bluesky::listener::BlueskyConnector;
 use rapport_connectors::credentials;
-use rapport_connectors::listen::{Connector, Cursors, Delivery, Heard, Problem, Sink};
+use rapport_connectors::listen::{Connector, Cursors, Sink};
 use rapport_connectors::mastodon::listener::MastodonConnector;
 use rapport_connectors::net::{Http, RetryPolicy};
 use rapport_connectors::rss::poller::FeedConnector;
-use rapport_connectors::webhook::{
-    self as webhook, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_with_timestamp,
-};
 use rapport_core::channel::{ChannelConfig, ChannelKind};
 use rapport_core::config::Config;
-use rapport_store::{BatchOutcome, Prepared, QuarantineRow, Store};
-use serde_json::json;
-use tokio::sync::{mpsc, oneshot};
+use rapport_server::ingest;
+use rapport_server::pipeline::Pipeline;
+use rapport_server::replies::{Outcome, send_one};
+use rapport_store::{BatchOutcome, Store};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::Ctx;
 use crate::cli::ListenArgs;
-use crate::pipeline::Pipeline;
-use rapport_server::replies::{Outcome, send_one};
 
 /// How often queued replies are sent.
 pub const OUTBOX_EVERY: Duration = Duration::from_secs(30);
-/// The largest webhook body.
-const WEBHOOK_BODY_LIMIT: usize = 16 * 1024 * 1024;
-
-type Ack = oneshot::Sender<Result<BatchOutcome, String>>;
 
 pub async fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitCode> {
     let config = ctx.config()?;
@@ -105,7 +91,7 @@ pub async fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitCode> {
     }
     drop(sink);
 
-    let (hooks_tx, mut hooks) = mpsc::channel::<(Delivery, Ack)>(16);
+    let (hooks_tx, mut hooks) = mpsc::channel::<ingest::Job>(16);
     let mut server = None;
     if !webhooks.is_empty() {
         let listener = tokio::net::TcpListener::bind(&args.bind)
@@ -120,14 +106,7 @@ pub async fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitCode> {
         for name in webhooks.keys() {
             tracing::info!("webhook endpoint: http://{addr}/api/v1/ingest/{name}");
         }
-        let state = Arc::new(HookState {
-            secrets: webhooks,
-            deliveries: hooks_tx.clone(),
-        });
-        let app = Router::new()
-            .route("/api/v1/ingest/{channel}", post(ingest))
-            .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT))
-            .with_state(state);
+        let app: axum::Router = ingest::router(webhooks, hooks_tx.clone());
         server = Some(tokio::spawn(
             async move { axum::serve(listener, app).await },
         ));
@@ -167,17 +146,19 @@ pub async fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitCode> {
             Some(delivery) = deliveries.recv() => {
                 last = Instant::now();
                 problems += delivery.problems.len();
-                let outcome = write(&mut ingestor, &pipeline, delivery).await?;
+                let outcome = ingest::write(&mut ingestor, &pipeline, delivery)
+                    .await
+                    .context("cannot store what a channel delivered")?;
                 add(&mut totals, outcome);
             }
             Some((delivery, ack)) = hooks.recv() => {
                 last = Instant::now();
                 problems += delivery.problems.len();
-                let outcome = write(&mut ingestor, &pipeline, delivery).await;
+                let outcome = ingest::write(&mut ingestor, &pipeline, delivery).await;
                 if let Ok(o) = &outcome {
                     add(&mut totals, *o);
                 }
-                let _ = ack.send(outcome.as_ref().map(|o| *o).map_err(|e| format!("{e:#}")));
+                let _ = ack.send(outcome.as_ref().map(|o| *o).map_err(|e| e.to_string()));
                 outcome?;
             }
             Some(done) = tasks.join_next() => {
@@ -285,61 +266,6 @@ fn chosen(config: &Config, names: &[String], ctx: &Ctx) -> Result<Vec<ChannelCon
         .collect()
 }
 
-/// Triages and stores one delivery with its cursor, in one transaction.
-async fn write(
-    ingestor: &mut rapport_store::Ingestor<'_>,
-    pipeline: &Pipeline,
-    delivery: Delivery,
-) -> Result<BatchOutcome> {
-    let Delivery {
-        source,
-        heard,
-        problems,
-        cursor,
-    } = delivery;
-    let batch: Vec<Prepared> = heard
-        .into_iter()
-        .map(
-            |Heard {
-                 message,
-                 reply_ref,
-                 html,
-             }| {
-                let mut prepared = pipeline.prepare(message);
-                prepared.reply_ref = reply_ref;
-                prepared.html = html;
-                prepared
-            },
-        )
-        .collect();
-    let quarantine: Vec<QuarantineRow> = problems
-        .into_iter()
-        .map(|p: Problem| QuarantineRow {
-            source: source.clone(),
-            line: p.position,
-            reason: p.reason,
-            raw: p.raw,
-        })
-        .collect();
-    let outcome = ingestor
-        .write_batch_at(
-            &batch,
-            &quarantine,
-            cursor.as_deref().map(|c| (source.as_str(), c)),
-        )
-        .await
-        .with_context(|| format!("cannot store what {source} delivered"))?;
-    if outcome.inserted > 0 || !quarantine.is_empty() {
-        tracing::info!(
-            "{source}: {} new, {} already stored, {} quarantined",
-            outcome.inserted,
-            outcome.duplicates,
-            quarantine.len()
-        );
-    }
-    Ok(outcome)
-}
-
 async fn send_pending(store: &Store, config: &Config) -> Result<()> {
     // A reply written a moment ago is being sent by the `rapport reply` that wrote it.
     let settled = Utc::now() - chrono::Duration::seconds(60);
@@ -361,118 +287,4 @@ async fn send_pending(store: &Store, config: &Config) -> Result<()> {
         }
     }
     Ok(())
-}
-
-struct HookState {
-    secrets: HashMap<String, String>,
-    deliveries: mpsc::Sender<(Delivery, Ack)>,
-}
-
-fn api_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
-        status,
-        axum::Json(json!({"error": code, "message": message.into()})),
-    )
-        .into_response()
-}
-
-/// `POST /api/v1/ingest/{channel}` (see docs/webhook.md).
-async fn ingest(
-    State(state): State<Arc<HookState>>,
-    Path(channel): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let Some(secret) = state.secrets.get(&channel) else {
-        return api_error(
-            StatusCode::NOT_FOUND,
-            "unknown_channel",
-            format!("no webhook channel is named {channel:?}"),
-        );
-    };
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let now = Utc::now();
-    if let Err(e) = verify_with_timestamp(
-        secret.as_bytes(),
-        &body,
-        header(SIGNATURE_HEADER),
-        header(TIMESTAMP_HEADER),
-        now,
-        false,
-    ) {
-        tracing::warn!("webhook {channel}: refused: {e}");
-        return api_error(StatusCode::UNAUTHORIZED, "bad_signature", e.to_string());
-    }
-    let batch = match webhook::parse_body(&body, &channel, now) {
-        Ok(batch) => batch,
-        Err(e) => return api_error(StatusCode::BAD_REQUEST, e.code(), e.to_string()),
-    };
-    let errors: Vec<_> = batch
-        .errors
-        .iter()
-        .map(|e| json!({"index": e.index, "field": e.field, "message": e.message}))
-        .collect();
-    let accepted = batch.messages.len();
-    if accepted == 0 {
-        let mut body =
-            json!({"accepted": 0, "duplicates": 0, "rejected": errors.len(), "errors": errors});
-        body["error"] = json!("invalid_items");
-        body["message"] = json!("every item is invalid; nothing was stored");
-        return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response();
-    }
-    let delivery = Delivery {
-        source: format!("{channel}/webhook"),
-        heard: batch
-            .messages
-            .into_iter()
-            .map(|m| Heard::from(m.message))
-            .collect(),
-        problems: {
-            let items = match serde_json::from_slice::<serde_json::Value>(&body) {
-                Ok(serde_json::Value::Array(items)) => items,
-                Ok(one) => vec![one],
-                Err(_) => Vec::new(),
-            };
-            let whole = String::from_utf8_lossy(&body);
-            batch
-                .errors
-                .iter()
-                .map(|e| Problem {
-                    position: Problem::position_of(&format!("{}\n{whole}", e.index)),
-                    reason: e.to_string(),
-                    raw: items
-                        .get(e.index)
-                        .map(|item| item.to_string().chars().take(16 * 1024).collect())
-                        .unwrap_or_default(),
-                })
-                .collect()
-        },
-        cursor: None,
-    };
-    let (ack, stored) = oneshot::channel();
-    if state.deliveries.send((delivery, ack)).await.is_err() {
-        return api_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "stopping",
-            "rapport is stopping; send again in a moment",
-        );
-    }
-    match stored.await {
-        Ok(Ok(outcome)) => (
-            StatusCode::ACCEPTED,
-            axum::Json(json!({
-                "accepted": accepted,
-                "duplicates": outcome.duplicates,
-                "rejected": errors.len(),
-                "errors": errors,
-            })),
-        )
-            .into_response(),
-        Ok(Err(e)) => api_error(StatusCode::INTERNAL_SERVER_ERROR, "store_error", e),
-        Err(_) => api_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "stopping",
-            "rapport is stopping; send again in a moment",
-        ),
-    }
 }

@@ -1,8 +1,8 @@
 //! From a `NewMessage` to a `Prepared` one: direction by the organisation's own
-//! accounts, triage, routing. The same path for import, demo and (later) connectors.
+//! accounts, triage, routing. The same path for import, demo, connectors and webhooks.
 
-use anyhow::Result;
 use rapport_core::config::Config;
+use rapport_core::intent::IntentRulesError;
 use rapport_core::routing::{RouteInput, route};
 use rapport_core::triage::{Reach, Triager};
 use rapport_core::{Direction, NewMessage};
@@ -16,7 +16,7 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Builds the pipeline.
-    pub fn new(config: &Config) -> Result<Self> {
+    pub fn new(config: &Config) -> Result<Self, IntentRulesError> {
         Ok(Self {
             config: config.clone(),
             triager: Triager::new(&config.intent, &config.priority)?,

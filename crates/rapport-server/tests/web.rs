@@ -1,0 +1,999 @@
+//! The web pages through the router (`oneshot`): logging in, escaping of untrusted text,
+//! the security headers, CSRF and roles on every form, the inbox's filters, reports with
+//! their charts and CSV.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use http_body_util::BodyExt;
+use rapport_core::access::Role;
+use rapport_core::config::{Config, MemberConfig, TeamConfig};
+use rapport_core::routing::{OneOrMany, RouteInput, Rule, Then, When, route};
+use rapport_core::triage::{Reach, Triager};
+use rapport_core::{Band, Direction, Intent, NewMessage, Status};
+use rapport_server::AppState;
+use rapport_store::{InboxFilter, Prepared, Store};
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery";
+const SCRIPT: &str = "<script>alert(1)</script>";
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'";
+
+/// (text, author, followers)
+const POSTS: [(&str, &str, u64); 7] = [
+    (SCRIPT, "mallory.bsky.social", 10),
+    (
+        "my order never arrived, this is unacceptable and I am furious",
+        "bigvoice.bsky.social",
+        1_000_000,
+    ),
+    ("do you ship to Canada?", "asker.bsky.social", 50),
+    ("love the new lamp, great job", "fan.bsky.social", 20),
+    ("would be great to have a dimmer", "tinkerer.bsky.social", 5),
+    (
+        "how much for 40 units for our office?",
+        "buyer.bsky.social",
+        300,
+    ),
+    (
+        "I am 100% sure the lamp flickers",
+        "precise.bsky.social",
+        40,
+    ),
+];
+
+fn opened_at() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()
+}
+
+/// The server's fixed clock: a day after the posts.
+fn now() -> DateTime<Utc> {
+    opened_at() + Duration::days(1)
+}
+
+fn config() -> Config {
+    Config {
+        teams: vec![TeamConfig {
+            name: "care".into(),
+            members: vec![
+                MemberConfig {
+                    name: "ana".into(),
+                    capacity: Some(10),
+                },
+                MemberConfig {
+                    name: "mara".into(),
+                    capacity: None,
+                },
+            ],
+            sla: None,
+            hours: None,
+        }],
+        rules: vec![Rule {
+            name: "complaints-to-care".into(),
+            when: When {
+                intent: Some(OneOrMany::One(Intent::Complaint)),
+                ..When::default()
+            },
+            then: Then {
+                team: Some("care".into()),
+                ..Then::default()
+            },
+        }],
+        ..Config::default()
+    }
+}
+
+fn prepared(config: &Config, i: usize) -> Prepared {
+    let (text, author, followers) = POSTS[i];
+    let m = NewMessage {
+        platform: "bluesky".into(),
+        platform_id: format!("at://did:plc:web{i}/app.bsky.feed.post/{i}"),
+        author: author.into(),
+        author_name: None,
+        followers: Some(followers),
+        text: text.into(),
+        created_at: opened_at() + Duration::minutes(i as i64),
+        in_reply_to: None,
+        reshares: 0,
+        replies: 0,
+        direction: Direction::Inbound,
+        automated: false,
+        url: None,
+    };
+    let triager = Triager::new(&config.intent, &config.priority).unwrap();
+    let triage = triager.triage(
+        &m.text,
+        Reach {
+            followers,
+            reshares: 0,
+            replies: 0,
+        },
+    );
+    let route = route(
+        &config.rules,
+        &RouteInput {
+            intent: triage.intent.intent,
+            band: triage.priority.band,
+            compound: triage.scores.compound,
+            followers,
+            platform: &m.platform,
+            text: &m.text,
+        },
+    );
+    Prepared {
+        message: m,
+        triage,
+        route,
+        reply_ref: None,
+        html: None,
+    }
+}
+
+struct Fixture {
+    _dir: TempDir,
+    store: Store,
+    state: AppState,
+    app: Router,
+    /// (role, session token, csrf token)
+    sessions: Vec<(Role, String, String)>,
+}
+
+async fn fixture() -> Fixture {
+    let dir = TempDir::new().unwrap();
+    let store = Store::create(dir.path()).await.unwrap();
+    let config = config();
+    let batch: Vec<Prepared> = (0..POSTS.len()).map(|i| prepared(&config, i)).collect();
+    let mut ingestor = store.ingestor(&config).await.unwrap();
+    ingestor.write_batch(&batch, &[]).await.unwrap();
+    drop(ingestor);
+    let mut sessions = Vec::new();
+    for role in Role::ALL {
+        let user = store
+            .add_user(role.as_str(), role, PASSWORD, now())
+            .await
+            .unwrap();
+        let s = store
+            .create_session(user.id, now(), std::time::Duration::from_secs(3600))
+            .await
+            .unwrap();
+        sessions.push((role, s.token, s.csrf));
+    }
+    let state = AppState::with_options(store.clone(), config, false, Some(now()));
+    let app = rapport_server::app(state.clone());
+    Fixture {
+        _dir: dir,
+        store,
+        state,
+        app,
+        sessions,
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or("")
+    }
+}
+
+impl Fixture {
+    fn session(&self, role: Role) -> (&str, &str) {
+        let (_, token, csrf) = self.sessions.iter().find(|(r, _, _)| *r == role).unwrap();
+        (token, csrf)
+    }
+
+    async fn call(&self, req: Request<Body>) -> Answer {
+        let response = self.app.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8(bytes.to_vec()).unwrap(),
+        }
+    }
+
+    async fn get(&self, role: Option<Role>, uri: &str) -> Answer {
+        let mut req = Request::builder().method(Method::GET).uri(uri);
+        if let Some(role) = role {
+            req = req.header(
+                header::COOKIE,
+                format!("rapport_session={}", self.session(role).0),
+            );
+        }
+        self.call(req.body(Body::empty()).unwrap()).await
+    }
+
+    /// A form post as `role`; `csrf` is added as the form's `csrf` field when given.
+    async fn post(
+        &self,
+        role: Option<Role>,
+        uri: &str,
+        fields: &[(&str, &str)],
+        csrf: Option<&str>,
+    ) -> Answer {
+        let mut body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        if let Some(c) = csrf {
+            body.push(format!("csrf={}", encode(c)));
+        }
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(role) = role {
+            req = req.header(
+                header::COOKIE,
+                format!("rapport_session={}", self.session(role).0),
+            );
+        }
+        self.call(req.body(Body::from(body.join("&"))).unwrap())
+            .await
+    }
+
+    async fn ids(&self, filter: InboxFilter) -> Vec<i64> {
+        self.store
+            .inbox(&InboxFilter {
+                limit: 1000,
+                ..filter
+            })
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect()
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The `data-id`s of the inbox's rows, in order.
+fn row_ids(html: &str) -> Vec<i64> {
+    html.split("<tr class=\"conversation")
+        .skip(1)
+        .map(|row| {
+            let start = row.find("data-id=\"").unwrap() + "data-id=\"".len();
+            let end = start + row[start..].find('"').unwrap();
+            row[start..end].parse().unwrap()
+        })
+        .collect()
+}
+
+fn sorted(mut v: Vec<i64>) -> Vec<i64> {
+    v.sort_unstable();
+    v
+}
+
+#[tokio::test]
+async fn pages_send_a_stranger_to_the_login_form() {
+    let f = fixture().await;
+    for (uri, next) in [
+        ("/", "%2F"),
+        ("/conversations/1", "%2Fconversations%2F1"),
+        ("/reports?since=7d", "%2Freports%3Fsince%3D7d"),
+        ("/people/1", "%2Fpeople%2F1"),
+        ("/settings", "%2Fsettings"),
+        ("/reports.csv", "%2Freports.csv"),
+    ] {
+        let a = f.get(None, uri).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{uri}");
+        assert_eq!(a.location(), format!("/login?next={next}"), "{uri}");
+    }
+    // A form posted without a session changes nothing and goes to the login form.
+    let a = f
+        .post(None, "/conversations/1/notes", &[("text", "hi")], Some("x"))
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert!(a.location().starts_with("/login"), "{}", a.location());
+    assert!(f.store.conversation(1).await.unwrap().notes.is_empty());
+    // A session cookie that is not one is no session.
+    let req = Request::builder()
+        .uri("/")
+        .header(header::COOKIE, "rapport_session=forged")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(f.call(req).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn logging_in_sets_the_cookie_and_goes_on_logging_out_ends_it() {
+    let f = fixture().await;
+    let form = f.get(None, "/login?next=/reports").await;
+    assert_eq!(form.status, StatusCode::OK);
+    for needle in [
+        "<form id=\"login\"",
+        "name=\"name\"",
+        "name=\"password\"",
+        "type=\"submit\"",
+        "value=\"/reports\"",
+        "<html lang=\"en\">",
+    ] {
+        assert!(form.body.contains(needle), "{needle} in {}", form.body);
+    }
+    assert_eq!(form.headers[header::CONTENT_SECURITY_POLICY], CSP);
+
+    let bad = f
+        .post(
+            None,
+            "/login",
+            &[("name", "agent"), ("password", "wrong password")],
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    assert!(bad.body.contains("<p class=\"error\""), "{}", bad.body);
+    assert!(bad.headers.get(header::SET_COOKIE).is_none());
+
+    let ok = f
+        .post(
+            None,
+            "/login",
+            &[
+                ("name", "agent"),
+                ("password", PASSWORD),
+                ("next", "/reports?since=7d"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(ok.location(), "/reports?since=7d");
+    let set_cookie = ok.headers[header::SET_COOKIE].to_str().unwrap().to_owned();
+    for part in ["rapport_session=", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set_cookie.contains(part), "{set_cookie}");
+    }
+    assert!(
+        !set_cookie.contains("Secure"),
+        "not behind TLS: {set_cookie}"
+    );
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let page = |cookie: String| {
+        Request::builder()
+            .uri("/")
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let inbox = f.call(page(cookie.clone())).await;
+    assert_eq!(inbox.status, StatusCode::OK);
+    assert!(inbox.body.contains("id=\"nav-inbox\""));
+    assert!(inbox.body.contains("id=\"nav-reports\""));
+    assert!(
+        !inbox.body.contains("id=\"nav-settings\""),
+        "settings are for leaders and admins"
+    );
+    let csrf = {
+        let at = inbox.body.find("name=\"csrf\" value=\"").unwrap() + 19;
+        inbox.body[at..at + inbox.body[at..].find('"').unwrap()].to_owned()
+    };
+
+    // Only paths on this site are followed after logging in.
+    let away = f
+        .post(
+            None,
+            "/login",
+            &[
+                ("name", "viewer"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(away.status, StatusCode::SEE_OTHER);
+    assert_eq!(away.location(), "/");
+
+    // Logging out needs the token too, then the cookie is worth nothing.
+    let logout = |csrf: Option<&str>| {
+        let body = csrf.map(|c| format!("csrf={c}")).unwrap_or_default();
+        Request::builder()
+            .method(Method::POST)
+            .uri("/logout")
+            .header(header::COOKIE, cookie.clone())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    assert_eq!(f.call(logout(None)).await.status, StatusCode::FORBIDDEN);
+    let out = f.call(logout(Some(&csrf))).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.location(), "/login");
+    assert!(
+        out.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        f.call(page(cookie.clone())).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn a_locked_name_is_told_how_long_to_wait() {
+    let f = fixture().await;
+    for _ in 0..5 {
+        let a = f
+            .post(
+                None,
+                "/login",
+                &[("name", "agent"), ("password", "guess")],
+                None,
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    }
+    let a = f
+        .post(
+            None,
+            "/login",
+            &[("name", "agent"), ("password", PASSWORD)],
+            None,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(a.headers.get(header::RETRY_AFTER).is_some());
+    assert!(a.body.contains("try again in"), "{}", a.body);
+}
+
+#[tokio::test]
+async fn untrusted_text_is_escaped_and_every_page_carries_the_security_headers() {
+    let f = fixture().await;
+    let id = f
+        .store
+        .inbox(&InboxFilter {
+            text: Some("alert(1)".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()[0]
+        .id;
+    f.store.note(id, SCRIPT, "agent", now()).await.unwrap();
+    f.store.label(id, "<b>x</b>", "agent", now()).await.unwrap();
+    let inbox = f.get(Some(Role::Agent), "/").await;
+    let page = f
+        .get(Some(Role::Agent), &format!("/conversations/{id}"))
+        .await;
+    for a in [&inbox, &page] {
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert!(
+            a.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{}",
+            a.body
+        );
+        assert!(!a.body.contains(SCRIPT), "{}", a.body);
+        assert!(!a.body.contains("<b>x</b>"));
+        assert_eq!(a.headers[header::CONTENT_SECURITY_POLICY], CSP);
+        assert_eq!(a.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(a.headers[header::REFERRER_POLICY], "same-origin");
+        assert!(
+            a.headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        // No inline script or style: the CSP would block them.
+        assert!(!a.body.contains("<script>") && !a.body.contains("style="));
+    }
+    for (role, uri) in [
+        (Some(Role::Admin), "/reports"),
+        (Some(Role::Admin), "/people/1"),
+        (Some(Role::Admin), "/settings"),
+        (None, "/login"),
+    ] {
+        let a = f.get(role, uri).await;
+        assert_eq!(a.status, StatusCode::OK, "{uri}");
+        assert_eq!(a.headers[header::CONTENT_SECURITY_POLICY], CSP, "{uri}");
+        assert!(!a.body.contains("style="), "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn the_conversation_page_follows_the_dom_contract() {
+    let f = fixture().await;
+    let id = f
+        .ids(InboxFilter {
+            band: Some(Band::P1),
+            ..Default::default()
+        })
+        .await[0];
+    let detail = f.store.conversation(id).await.unwrap();
+    let agent = f
+        .get(Some(Role::Agent), &format!("/conversations/{id}"))
+        .await;
+    assert_eq!(agent.status, StatusCode::OK);
+    for needle in [
+        "<h1>bigvoice.bsky.social on bluesky</h1>".to_owned(),
+        "<ol id=\"thread\">".into(),
+        "class=\"message\" data-direction=\"inbound\"".into(),
+        "<form id=\"reply\"".into(),
+        "name=\"canned\"".into(),
+        "<textarea id=\"reply-text\" name=\"text\"".into(),
+        "class=\"inline-form\" id=\"assign\"".into(),
+        "name=\"to\"".into(),
+        "name=\"status\" value=\"resolved\"".into(),
+        "name=\"status\" value=\"pending\"".into(),
+        "name=\"status\" value=\"open\"".into(),
+        "<form id=\"note\"".into(),
+        "class=\"inline-form\" id=\"label\"".into(),
+        "name=\"label\"".into(),
+        "id=\"labels\"".into(),
+        "<ol id=\"notes\"".into(),
+        "<ol id=\"events\"".into(),
+        "<section id=\"explain\"".into(),
+        "complaints-to-care".into(),
+        detail.messages[0].intent_rule.replace('"', "&quot;"),
+        format!(
+            "<a id=\"person\" href=\"/people/{}\"",
+            detail.conversation.person_id.unwrap()
+        ),
+        "<main id=\"main\"".into(),
+        "<form id=\"logout\"".into(),
+    ] {
+        assert!(agent.body.contains(&needle), "{needle} in {}", agent.body);
+    }
+    // A viewer reads, and is offered nothing to change.
+    let viewer = f
+        .get(Some(Role::Viewer), &format!("/conversations/{id}"))
+        .await;
+    assert_eq!(viewer.status, StatusCode::OK);
+    for form in ["reply", "assign", "status", "note", "label"] {
+        assert!(!viewer.body.contains(&format!("id=\"{form}\"")), "{form}");
+    }
+    assert!(viewer.body.contains("<section id=\"explain\""));
+    assert_eq!(
+        f.get(Some(Role::Agent), "/conversations/99999")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        f.get(Some(Role::Agent), "/conversations/abc").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_reply_needs_the_csrf_token_and_a_role_that_may_reply() {
+    let f = fixture().await;
+    let id = f.ids(InboxFilter::default()).await[0];
+    let uri = format!("/conversations/{id}/reply");
+    let outbound = |f: &Fixture| {
+        let store = f.store.clone();
+        async move {
+            store
+                .conversation(id)
+                .await
+                .unwrap()
+                .messages
+                .iter()
+                .filter(|m| m.direction == "outbound")
+                .map(|m| m.text.clone())
+                .collect::<Vec<_>>()
+        }
+    };
+    let (_, agent_csrf) = f.session(Role::Agent);
+    let (_, viewer_csrf) = f.session(Role::Viewer);
+    let text = [("text", "Sorry about that, on it!")];
+
+    let a = f.post(Some(Role::Agent), &uri, &text, None).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    assert!(a.body.contains("class=\"error\""));
+    let a = f.post(Some(Role::Agent), &uri, &text, Some("forged")).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    // Another user's token is not this session's.
+    let a = f
+        .post(Some(Role::Agent), &uri, &text, Some(viewer_csrf))
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert!(outbound(&f).await.is_empty());
+
+    let viewer = f
+        .post(Some(Role::Viewer), &uri, &text, Some(viewer_csrf))
+        .await;
+    assert_eq!(viewer.status, StatusCode::FORBIDDEN, "{}", viewer.body);
+    assert!(outbound(&f).await.is_empty());
+
+    let mut changes = f.state.subscribe();
+    let a = f
+        .post(Some(Role::Agent), &uri, &text, Some(agent_csrf))
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert_eq!(a.location(), format!("/conversations/{id}"));
+    assert_eq!(outbound(&f).await, vec!["Sorry about that, on it!"]);
+    assert_eq!(changes.try_recv().unwrap(), id, "live pages are told");
+
+    // An empty reply is refused beside the form.
+    let a = f
+        .post(Some(Role::Agent), &uri, &[("text", "  ")], Some(agent_csrf))
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(a.body.contains("class=\"error\""), "{}", a.body);
+    assert_eq!(outbound(&f).await.len(), 1);
+}
+
+#[tokio::test]
+async fn assign_status_notes_and_labels_go_through_the_store() {
+    let f = fixture().await;
+    let id = f.ids(InboxFilter::default()).await[0];
+    let (_, csrf) = f.session(Role::Agent);
+    let base = format!("/conversations/{id}");
+    for (path, fields) in [
+        ("assign", vec![("to", "mara")]),
+        ("notes", vec![("text", "VIP customer")]),
+        ("labels", vec![("label", "shipping")]),
+        ("status", vec![("status", "resolved")]),
+    ] {
+        let uri = format!("{base}/{path}");
+        let viewer_csrf = f.session(Role::Viewer).1;
+        let v = f
+            .post(Some(Role::Viewer), &uri, &fields, Some(viewer_csrf))
+            .await;
+        assert_eq!(v.status, StatusCode::FORBIDDEN, "{path}");
+        let none = f.post(Some(Role::Agent), &uri, &fields, None).await;
+        assert_eq!(none.status, StatusCode::FORBIDDEN, "{path}");
+        let a = f.post(Some(Role::Agent), &uri, &fields, Some(csrf)).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{path}: {}", a.body);
+        assert_eq!(a.location(), base);
+    }
+    let d = f.store.conversation(id).await.unwrap();
+    assert_eq!(d.conversation.assignee.as_deref(), Some("mara"));
+    assert_eq!(d.notes[0].text, "VIP customer");
+    assert_eq!(d.labels, vec!["shipping"]);
+    assert_eq!(d.conversation.status, "resolved");
+    let kinds: Vec<&str> = d.events.iter().map(|e| e.kind.as_str()).collect();
+    for kind in ["assigned", "note", "labelled", "status"] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    // Reopened: a new clock starts now, as through the API.
+    let a = f
+        .post(
+            Some(Role::Agent),
+            &format!("{base}/status"),
+            &[("status", "open")],
+            Some(csrf),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    let d = f.store.conversation(id).await.unwrap();
+    assert_eq!(d.conversation.status, "open");
+    assert!(d.conversation.due_at.unwrap() > now());
+    let bad = f
+        .post(
+            Some(Role::Agent),
+            &format!("{base}/status"),
+            &[("status", "done")],
+            Some(csrf),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn filters_narrow_the_inbox() {
+    let f = fixture().await;
+    let open = InboxFilter {
+        status: Some(Status::Open),
+        ..Default::default()
+    };
+    let all = f.get(Some(Role::Viewer), "/").await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert_eq!(row_ids(&all.body), f.ids(open.clone()).await);
+    assert_eq!(row_ids(&all.body).len(), POSTS.len());
+    for needle in [
+        "<form id=\"filters\" method=\"get\"",
+        "<select id=\"filter-team\" name=\"team\"",
+        "<option value=\"unrouted\"",
+        "<select id=\"filter-status\" name=\"status\"",
+        "<select id=\"filter-priority\" name=\"priority\"",
+        "<select id=\"filter-intent\" name=\"intent\"",
+        "name=\"assignee\"",
+        "name=\"q\"",
+        "<table id=\"inbox\"",
+        "class=\"open\" href=\"/conversations/",
+        "class=\"badge priority",
+        "class=\"badge sentiment",
+        "class=\"sla",
+        "data-due=\"2026-11-0",
+        "id=\"live\"",
+    ] {
+        assert!(all.body.contains(needle), "{needle} in {}", all.body);
+    }
+
+    let p1 = f.get(Some(Role::Viewer), "/?priority=P1").await;
+    let expected = f
+        .ids(InboxFilter {
+            band: Some(Band::P1),
+            ..open.clone()
+        })
+        .await;
+    assert!(!expected.is_empty(), "the fixture has a P1");
+    assert_eq!(row_ids(&p1.body), expected);
+    assert!(expected.len() < POSTS.len());
+
+    let questions = f
+        .get(Some(Role::Viewer), "/?intent=question&priority=any")
+        .await;
+    let expected = f
+        .ids(InboxFilter {
+            intent: Some(Intent::Question),
+            ..open.clone()
+        })
+        .await;
+    assert!(!expected.is_empty() && expected.len() < POSTS.len());
+    assert_eq!(row_ids(&questions.body), expected);
+    for id in &expected {
+        assert_eq!(
+            f.store.conversation(*id).await.unwrap().conversation.intent,
+            "question"
+        );
+    }
+
+    // Text, any case; or the author.
+    for (q, post) in [("CANADA", 2), ("bigvoice", 1), ("dimmer", 4)] {
+        let a = f
+            .get(Some(Role::Viewer), &format!("/?q={q}&team=all&status=open"))
+            .await;
+        let ids = row_ids(&a.body);
+        assert_eq!(ids.len(), 1, "{q}: {}", a.body);
+        let c = f.store.conversation(ids[0]).await.unwrap().conversation;
+        assert_eq!(c.author, POSTS[post].1, "{q}");
+    }
+    // LIKE's wildcards are only themselves.
+    let percent = f.get(Some(Role::Viewer), "/?q=%25").await;
+    let ids = row_ids(&percent.body);
+    assert_eq!(ids.len(), 1, "{}", percent.body);
+    assert_eq!(
+        f.store
+            .conversation(ids[0])
+            .await
+            .unwrap()
+            .conversation
+            .author,
+        POSTS[6].1
+    );
+    let underscore = f.get(Some(Role::Viewer), "/?q=_").await;
+    assert!(row_ids(&underscore.body).is_empty());
+    assert!(underscore.body.contains("<p id=\"empty\""));
+
+    let care = f.get(Some(Role::Viewer), "/?team=care").await;
+    assert_eq!(
+        sorted(row_ids(&care.body)),
+        sorted(
+            f.ids(InboxFilter {
+                team: Some("care".into()),
+                ..open.clone()
+            })
+            .await
+        )
+    );
+    let bad = f.get(Some(Role::Viewer), "/?priority=P9").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("class=\"error\""));
+
+    // The API takes the same filters.
+    let (token, _) = f
+        .store
+        .create_token("viewer", "tests", now())
+        .await
+        .unwrap();
+    let req = Request::builder()
+        .uri("/api/v1/conversations?intent=question&q=canada")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let a = f.call(req).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let json: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    assert_eq!(json["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn pages_follow_the_cursor() {
+    let f = fixture().await;
+    // More conversations than a page holds.
+    let config = config();
+    let more: Vec<Prepared> = (0..60)
+        .map(|i| {
+            let mut p = prepared(&config, 2);
+            p.message.platform_id = format!("at://did:plc:more/app.bsky.feed.post/{i}");
+            p.message.author = format!("more{i}.bsky.social");
+            p
+        })
+        .collect();
+    let mut ingestor = f.store.ingestor(&config).await.unwrap();
+    ingestor.write_batch(&more, &[]).await.unwrap();
+    drop(ingestor);
+    let mut seen = Vec::new();
+    let mut uri = "/?status=open".to_owned();
+    loop {
+        let a = f.get(Some(Role::Viewer), &uri).await;
+        assert_eq!(a.status, StatusCode::OK);
+        seen.extend(row_ids(&a.body));
+        match a.body.find("<a id=\"next-page\" href=\"") {
+            Some(at) => {
+                let start = at + "<a id=\"next-page\" href=\"".len();
+                let end = start + a.body[start..].find('"').unwrap();
+                uri = a.body[start..end].replace("&amp;", "&");
+            }
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        f.ids(InboxFilter {
+            status: Some(Status::Open),
+            ..Default::default()
+        })
+        .await
+    );
+    assert_eq!(seen.len(), POSTS.len() + 60);
+}
+
+#[tokio::test]
+async fn reports_draw_four_charts_and_export_a_row_per_day() {
+    let f = fixture().await;
+    let a = f.get(Some(Role::Viewer), "/reports?since=7d").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.body.matches("<svg").count(), 4, "{}", a.body);
+    for needle in [
+        "<form id=\"range\"",
+        "<select id=\"range-since\" name=\"since\"",
+        "<select id=\"range-team\" name=\"team\"",
+        "<figure class=\"chart\" id=\"chart-volume\"",
+        "<figure class=\"chart\" id=\"chart-frt\"",
+        "<figure class=\"chart\" id=\"chart-sentiment\"",
+        "<figure class=\"chart\" id=\"chart-sla\"",
+        "role=\"img\"",
+        "aria-label=\"",
+        "<dl id=\"numbers\"",
+        "id=\"csv\" href=\"/reports.csv?since=7d\"",
+    ] {
+        assert!(a.body.contains(needle), "{needle} in {}", a.body);
+    }
+    let csv = f.get(Some(Role::Viewer), "/reports.csv?since=7d").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert!(
+        csv.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(
+        lines[0],
+        "day,opened,responded,frt_median_s,frt_p90_s,net_sentiment"
+    );
+    assert_eq!(lines.len(), 1 + 7, "{}", csv.body);
+    assert!(lines[1].starts_with("2026-10-28,"), "{}", csv.body);
+    assert!(lines[7].starts_with("2026-11-03,"), "{}", csv.body);
+    let posted_day = lines.iter().find(|l| l.starts_with("2026-11-02,")).unwrap();
+    assert!(
+        posted_day.starts_with(&format!("2026-11-02,{},0,,,", POSTS.len())),
+        "{posted_day}"
+    );
+    let care = f
+        .get(Some(Role::Viewer), "/reports.csv?since=30d&team=care")
+        .await;
+    assert_eq!(care.body.lines().count(), 1 + 30);
+    assert!(
+        care.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains("care")
+    );
+    assert_eq!(
+        f.get(Some(Role::Viewer), "/reports?since=5y").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        f.get(Some(Role::Viewer), "/reports?team=nope").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let all = f.get(Some(Role::Viewer), "/reports?since=all").await;
+    assert_eq!(all.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn people_settings_and_assets() {
+    let f = fixture().await;
+    let person = f
+        .store
+        .conversation(1)
+        .await
+        .unwrap()
+        .conversation
+        .person_id
+        .unwrap();
+    let p = f
+        .get(Some(Role::Viewer), &format!("/people/{person}"))
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
+    for needle in [
+        "<ul id=\"identities\"",
+        "<table id=\"timeline\"",
+        "<svg id=\"sentiment-chart\"",
+        "role=\"img\"",
+    ] {
+        assert!(p.body.contains(needle), "{needle} in {}", p.body);
+    }
+    assert_eq!(
+        f.get(Some(Role::Viewer), "/people/99999").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    assert_eq!(
+        f.get(Some(Role::Agent), "/settings").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let leader = f.get(Some(Role::Leader), "/settings").await;
+    assert_eq!(leader.status, StatusCode::OK);
+    assert!(leader.body.contains("id=\"nav-settings\""));
+    assert!(leader.body.contains("complaints-to-care"));
+    assert!(leader.body.contains("mara"));
+    assert!(
+        !leader.body.contains("<table id=\"users\""),
+        "users are for admins"
+    );
+    let admin = f.get(Some(Role::Admin), "/settings").await;
+    assert!(admin.body.contains("<table id=\"users\""));
+
+    for (uri, kind) in [
+        ("/assets/app.css", "text/css"),
+        ("/assets/app.js", "text/javascript"),
+    ] {
+        let a = f.get(None, uri).await;
+        assert_eq!(a.status, StatusCode::OK, "{uri}");
+        assert!(
+            a.headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with(kind)
+        );
+        assert!(a.headers.get(header::CACHE_CONTROL).is_some(), "{uri}");
+    }
+    // Pages link the versioned assets, which may be kept for good.
+    let inbox = f.get(Some(Role::Viewer), "/").await;
+    let at = inbox.body.find("/assets/app.js?v=").unwrap();
+    let end = at + inbox.body[at..].find('"').unwrap();
+    let versioned = f.get(None, &inbox.body[at..end]).await;
+    assert!(
+        versioned.headers[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+}
