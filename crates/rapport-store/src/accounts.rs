@@ -128,6 +128,12 @@ type TokenRow = (
     Option<i64>,
 );
 
+/// A token's id and last use, with its user's row.
+type TokenUserRow = (i64, Option<i64>, i64, String, String, i64, Option<i64>);
+
+/// How stale a token's `last_used_at` may get before it is written again.
+const LAST_USED_EVERY_MS: i64 = 60_000;
+
 const TOKEN_SELECT: &str = "SELECT t.id, u.name, t.label, t.created_at, t.last_used_at, \
                             t.revoked_at, u.disabled_at FROM api_tokens t JOIN users u ON u.id = t.user_id";
 
@@ -546,22 +552,26 @@ impl Store {
         token: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError> {
-        let row: Option<(i64, i64, String, String, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT t.id, u.id, u.name, u.role, u.created_at, u.disabled_at FROM api_tokens t \
+        let row: Option<TokenUserRow> = sqlx::query_as(
+            "SELECT t.id, t.last_used_at, u.id, u.name, u.role, u.created_at, u.disabled_at FROM api_tokens t \
              JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled_at IS NULL",
         )
         .bind(token_hash(token))
         .fetch_optional(&self.pool)
         .await?;
-        let Some((token_id, id, name, role, created_at, disabled_at)) = row else {
+        let Some((token_id, last_used, id, name, role, created_at, disabled_at)) = row else {
             return Ok(None);
         };
-        sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
-            .bind(ms(now))
-            .bind(token_id)
-            .execute(&self.pool)
-            .await?;
+        // Written at most once a minute: a write per request would serialise every
+        // API call on SQLite's one writer.
+        if last_used.is_none_or(|at| ms(now) - at >= LAST_USED_EVERY_MS) {
+            sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
+                .bind(ms(now))
+                .bind(token_id)
+                .execute(&self.pool)
+                .await?;
+        }
         user_from((id, name, role, created_at, disabled_at)).map(Some)
     }
 

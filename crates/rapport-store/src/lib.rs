@@ -74,7 +74,7 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
-            .max_connections(2)
+            .max_connections(4)
             .connect_with(options)
             .await
             .map_err(|e| StoreError::from_open(path, e))?;

@@ -60,12 +60,22 @@ fn main() -> ExitCode {
     };
     rapport_connectors::net::ensure_crypto();
     init_logging();
-    // One thread: the CLI's work is sequential, and handing every query between runtime
-    // workers and SQLite's thread costs more than it gives.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // One thread for the CLI's sequential work (handing every query between runtime
+    // workers and SQLite's thread costs more than it gives); every core for the servers.
+    let serving = matches!(
+        cli.command,
+        cli::Command::Serve { .. } | cli::Command::Listen(_)
+    ) || matches!(&cli.command, cli::Command::Demo(d) if !d.no_serve && !d.json);
+    let built = if serving {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    let runtime = match built {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("rapport: cannot start the async runtime: {e}");
