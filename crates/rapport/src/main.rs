@@ -86,11 +86,14 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             // A closed pipe (`rapport inbox | head`) is not a failure.
-            if err
-                .chain()
-                .filter_map(|e| e.downcast_ref::<std::io::Error>())
-                .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-            {
+            let broken_pipe = |e: &(dyn std::error::Error + 'static)| {
+                e.downcast_ref::<std::io::Error>().map(std::io::Error::kind)
+                    == Some(std::io::ErrorKind::BrokenPipe)
+                    || e.downcast_ref::<serde_json::Error>()
+                        .and_then(serde_json::Error::io_error_kind)
+                        == Some(std::io::ErrorKind::BrokenPipe)
+            };
+            if err.chain().any(broken_pipe) {
                 return ExitCode::SUCCESS;
             }
             let _ = std::io::stdout().flush();
