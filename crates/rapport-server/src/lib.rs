@@ -11,6 +11,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod actions;
 pub mod api;
 pub mod auth;
 pub mod error;

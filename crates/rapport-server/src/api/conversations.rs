@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use rapport_core::access::Action;
-use rapport_core::sla::due_at;
 use rapport_core::{Band, Intent, Status};
 use rapport_store::{ConversationDetail, InboxCursor, InboxFilter};
 use serde::Deserialize;
@@ -269,21 +268,15 @@ pub async fn status(
         .status
         .parse()
         .map_err(|e: rapport_core::model::ParseEnumError| ApiError::invalid(e.to_string()))?;
-    let now = state.now();
-    let detail = state.store().conversation(id).await?;
-    let team = detail.conversation.team.as_deref();
-    let config = state.config();
-    let due = due_at(
-        now,
-        config
-            .sla_for(team)
-            .minutes_for(detail.conversation.priority),
-        config.calendar_for(team).as_ref(),
-    );
-    let changed = state
-        .store()
-        .set_status(id, status, &authed.user.name, now, Some(due))
-        .await?;
+    let changed = crate::actions::set_status(
+        state.store(),
+        state.config(),
+        id,
+        status,
+        &authed.user.name,
+        state.now(),
+    )
+    .await?;
     state.changed(id);
     Ok(Json(
         json!({"conversation": id, "status": status, "changed": changed}),

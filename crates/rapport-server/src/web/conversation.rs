@@ -9,7 +9,6 @@ use axum::response::Response;
 use maud::{Markup, html};
 use rapport_core::access::Action;
 use rapport_core::priority::{PriorityInputs, score};
-use rapport_core::sla::due_at;
 use rapport_core::{Intent, Status};
 use rapport_store::{ConversationDetail, EventRow, MessageRow};
 use serde::Deserialize;
@@ -588,21 +587,15 @@ pub async fn status(
             .await;
         }
     };
-    let now = state.now();
-    let detail = state.store().conversation(id).await?;
-    let team = detail.conversation.team.as_deref();
-    let config = state.config();
-    let due = due_at(
-        now,
-        config
-            .sla_for(team)
-            .minutes_for(detail.conversation.priority),
-        config.calendar_for(team).as_ref(),
-    );
-    state
-        .store()
-        .set_status(id, status, &session.user.name, now, Some(due))
-        .await?;
+    crate::actions::set_status(
+        state.store(),
+        state.config(),
+        id,
+        status,
+        &session.user.name,
+        state.now(),
+    )
+    .await?;
     state.changed(id);
     Ok(back(id))
 }

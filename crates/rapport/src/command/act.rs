@@ -3,9 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use rapport_core::Band;
 use rapport_core::Status;
-use rapport_core::sla::due_at;
 
 use rapport_server::replies::{self, Outcome, send_one};
 
@@ -170,20 +168,10 @@ pub async fn assign(ctx: &Ctx, id: i64, to: Option<&str>, team: Option<&str>) ->
 pub async fn status(ctx: &Ctx, id: i64, status: &str) -> Result<ExitCode> {
     let status: Status = status.parse()?;
     let store = ctx.store().await?;
-    let now = ctx.now()?;
-    // A reopened conversation starts a new clock now, on its team's policy and hours.
     let config = ctx.config()?;
-    let detail = store.conversation(id).await?;
-    let team = detail.conversation.team.as_deref();
-    let band: Band = detail.conversation.priority;
-    let due = due_at(
-        now,
-        config.sla_for(team).minutes_for(band),
-        config.calendar_for(team).as_ref(),
-    );
-    let changed = store
-        .set_status(id, status, &ctx.actor, now, Some(due))
-        .await?;
+    let changed =
+        rapport_server::actions::set_status(&store, &config, id, status, &ctx.actor, ctx.now()?)
+            .await?;
     if changed {
         println!("conversation {id} is now {status}");
     } else {
