@@ -55,15 +55,7 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     /// The state of a server over `store` with `config`.
     pub fn new(store: Store, config: Config) -> AppState {
-        AppState {
-            inner: Arc::new(Inner {
-                store,
-                config,
-                secure_cookies: false,
-                clock: None,
-                changes: broadcast::channel(1024).0,
-            }),
-        }
+        Self::with_options(store, config, false, None)
     }
 
     /// Marks session cookies `Secure` (when served behind TLS), and fixes the clock

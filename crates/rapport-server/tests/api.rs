@@ -102,6 +102,19 @@ async fn fixture(conversations: usize) -> Fixture {
 }
 
 impl Fixture {
+    /// The inbox's first conversation: (id, person id).
+    async fn first(&self) -> (i64, i64) {
+        let rows = self
+            .store
+            .inbox(&rapport_store::InboxFilter {
+                limit: 1,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        (rows[0].id, rows[0].person_id.unwrap())
+    }
+
     fn token(&self, role: Role) -> &str {
         &self.tokens.iter().find(|(r, _)| *r == role).unwrap().1
     }
@@ -224,18 +237,7 @@ fn rank(role: Role) -> u8 {
 #[tokio::test]
 async fn every_route_needs_a_login_and_the_right_role() {
     let f = fixture(5).await;
-    let conv = f.store.inbox(&Default::default()).await.unwrap();
-    let conv = f
-        .store
-        .inbox(&rapport_store::InboxFilter {
-            limit: 1,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .first()
-        .map(|c| (c.id, c.person_id.unwrap()))
-        .unwrap_or((conv.len() as i64, 1));
+    let conv = f.first().await;
     for (method, path, body, least) in routes(conv.0, conv.1) {
         let (status, answer) = f.as_role(None, method.clone(), &path, body.clone()).await;
         assert_eq!(
@@ -271,15 +273,7 @@ async fn every_route_needs_a_login_and_the_right_role() {
 #[tokio::test]
 async fn bad_input_is_refused_with_the_reason() {
     let f = fixture(2).await;
-    let conv = f
-        .store
-        .inbox(&rapport_store::InboxFilter {
-            limit: 1,
-            ..Default::default()
-        })
-        .await
-        .unwrap()[0]
-        .id;
+    let conv = f.first().await.0;
     let agent = Some(Role::Agent);
     let reply = format!("/api/v1/conversations/{conv}/reply");
     let cases = [
@@ -365,15 +359,7 @@ async fn pages_follow_the_cursor_through_the_whole_inbox() {
 #[tokio::test]
 async fn a_cookie_session_needs_its_csrf_token_and_keeps_its_role() {
     let f = fixture(2).await;
-    let conv = f
-        .store
-        .inbox(&rapport_store::InboxFilter {
-            limit: 1,
-            ..Default::default()
-        })
-        .await
-        .unwrap()[0]
-        .id;
+    let conv = f.first().await.0;
     let login = |name: &str, password: &str| {
         Request::builder()
             .method(Method::POST)
@@ -540,15 +526,7 @@ async fn the_openapi_document_lists_every_route_and_each_answers() {
 #[tokio::test]
 async fn a_post_text_with_a_script_tag_comes_back_as_data() {
     let f = fixture(1).await;
-    let conv = f
-        .store
-        .inbox(&rapport_store::InboxFilter {
-            limit: 1,
-            ..Default::default()
-        })
-        .await
-        .unwrap()[0]
-        .id;
+    let conv = f.first().await.0;
     let note = "<script>alert(1)</script>";
     let (status, _) = f
         .as_role(

@@ -104,6 +104,21 @@ impl Data {
         dump.into_iter().map(|(p, id, _, _)| (p, id)).collect()
     }
 
+    /// Every conversation, whatever its status.
+    async fn conversations(&self) -> Vec<rapport_store::ConversationRow> {
+        let store = self.store().await;
+        let rows = store
+            .inbox(&rapport_store::InboxFilter {
+                status: None,
+                limit: 10_000,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        store.close().await;
+        rows
+    }
+
     async fn cursor(&self, source: &str) -> Option<String> {
         let store = self.store().await;
         let c = store.channel_cursor(source).await.unwrap();
@@ -404,15 +419,8 @@ async fn a_reply_reaches_bluesky_once_with_its_thread_refs_even_after_a_timeout(
 
     // A conversation opened by a reply in someone else's thread: the answer's root is
     // that thread's root, its parent the post itself.
+    let inbox = data.conversations().await;
     let store = data.store().await;
-    let inbox = store
-        .inbox(&rapport_store::InboxFilter {
-            status: None,
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
     let conv = inbox.iter().find(|c| c.platform == "bluesky").unwrap().id;
     let target = store.reply_target(conv).await.unwrap().unwrap();
     let reply_ref: Value = serde_json::from_str(target.reply_ref.as_deref().unwrap()).unwrap();
@@ -673,15 +681,8 @@ async fn a_reply_reaches_mastodon_once_with_its_idempotency_key() {
     let fake = FakeMastodon::start(MastodonConfig::default().with_fixtures()).await;
     let data = Data::new(&mastodon_channel(&fake, 1)).await;
     assert_ok(&data.listen(1.5).await);
+    let inbox = data.conversations().await;
     let store = data.store().await;
-    let inbox = store
-        .inbox(&rapport_store::InboxFilter {
-            status: None,
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
     let conv = inbox.iter().find(|c| c.platform == "mastodon").unwrap();
     let target = store.reply_target(conv.id).await.unwrap().unwrap();
     store.close().await;
@@ -856,15 +857,8 @@ async fn a_reply_that_cannot_go_out_stays_queued_and_is_sent_once_later() {
     let fake = FakeMastodon::start(MastodonConfig::default().with_fixtures()).await;
     let data = Data::new(&mastodon_channel(&fake, 1)).await;
     assert_ok(&data.listen(1.5).await);
+    let inbox = data.conversations().await;
     let store = data.store().await;
-    let inbox = store
-        .inbox(&rapport_store::InboxFilter {
-            status: None,
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
     let convs: Vec<i64> = inbox
         .iter()
         .filter(|c| c.platform == "mastodon")

@@ -4,112 +4,32 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result, bail};
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use rapport_core::metrics::{Period, Report, report_with_calendars};
-use serde::Serialize;
+use anyhow::{Context as _, Result};
+use rapport_core::metrics::Report;
+use rapport_server::reports::{build, parse_when};
 
 use super::Ctx;
 use crate::cli::ReportArgs;
 use crate::output::{json, opt_duration, pct};
 
-/// `7d`, `24h`, `30m`, `2w` back from now, or a date / RFC 3339 time.
-pub fn parse_when(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
-    let s = s.trim();
-    if let Some(unit) = s.chars().last().filter(|c| c.is_ascii_alphabetic()) {
-        if let Ok(n) = s[..s.len() - 1].parse::<i64>() {
-            let d = match unit {
-                's' => TimeDelta::try_seconds(n),
-                'm' => TimeDelta::try_minutes(n),
-                'h' => TimeDelta::try_hours(n),
-                'd' => TimeDelta::try_days(n),
-                'w' => TimeDelta::try_weeks(n),
-                _ => None,
-            };
-            if let Some(d) = d {
-                return Ok(now - d);
-            }
-        }
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        if let Some(t) = d.and_hms_opt(0, 0, 0) {
-            return Ok(t.and_utc());
-        }
-    }
-    bail!(
-        "cannot read {s:?} as a time: write a duration back from now (7d, 24h, 2w) or a date (2026-01-31) or an RFC 3339 time"
-    )
-}
-
-#[derive(Serialize)]
-struct ReportOut<'a> {
-    #[serde(flatten)]
-    report: &'a Report,
-    team: Option<&'a str>,
-    by_priority: BTreeMap<String, i64>,
-}
-
 pub async fn run(ctx: &Ctx, args: &ReportArgs) -> Result<ExitCode> {
     let now = ctx.now()?;
-    let since = args
-        .since
-        .as_deref()
-        .map(|s| parse_when(s, now))
-        .transpose()
-        .context("--since")?;
-    let until = args
-        .until
-        .as_deref()
-        .map(|s| parse_when(s, now))
-        .transpose()
-        .context("--until")?;
+    let when = |s: &Option<String>, flag: &str| {
+        s.as_deref()
+            .map(|s| parse_when(s, now))
+            .transpose()
+            .with_context(|| flag.to_owned())
+    };
+    let since = when(&args.since, "--since")?;
+    let until = when(&args.until, "--until")?;
     let config = ctx.config()?;
-    if let Some(t) = &args.team {
-        if t != "unrouted" && config.team(t).is_none() {
-            let known: Vec<&str> = config.teams.iter().map(|t| t.name.as_str()).collect();
-            bail!(
-                "no team {t:?} in the configuration: teams are {}",
-                known.join(", ")
-            );
-        }
-    }
     let store = ctx.store().await?;
-    let facts = store
-        .report_facts(since, until, args.team.as_deref())
-        .await?;
-    let calendars = config
-        .teams
-        .iter()
-        .filter_map(|t| {
-            config
-                .calendar_for(Some(&t.name))
-                .map(|c| (t.name.clone(), c))
-        })
-        .collect();
-    let period = Period { since, until };
-    let report = report_with_calendars(
-        &facts.conversations,
-        &facts.outbound,
-        &facts.inbound,
-        &period,
-        now,
-        &calendars,
-    );
-    let by_priority = store
-        .opened_by_band(since, until, args.team.as_deref())
-        .await?;
+    let out = build(&store, &config, since, until, args.team.as_deref(), now).await?;
     if args.json {
-        json(&ReportOut {
-            report: &report,
-            team: args.team.as_deref(),
-            by_priority,
-        })?;
+        json(&out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    print(&report, &by_priority, args.team.as_deref());
+    print(&out.report, &out.by_priority, args.team.as_deref());
     Ok(ExitCode::SUCCESS)
 }
 
