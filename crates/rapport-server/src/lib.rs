@@ -47,7 +47,7 @@ struct Inner {
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
-            .field("store", &self.inner.store.path())
+            .field("store", &self.inner.store.location())
             .finish_non_exhaustive()
     }
 }

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use rapport_core::access::Role;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use crate::{Store, StoreError, ms, time};
 
@@ -230,8 +230,8 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-async fn user_id(conn: &mut SqliteConnection, name: &str) -> Result<i64, StoreError> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE name = ?")
+async fn user_id(conn: &mut AnyConnection, name: &str) -> Result<i64, StoreError> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE LOWER(name) = LOWER($1)")
         .bind(name)
         .fetch_optional(&mut *conn)
         .await?;
@@ -254,7 +254,7 @@ impl Store {
         let hash = hash_password(password).await?;
         let at = ms(now);
         let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
-            "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            "INSERT INTO users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(name)
         .bind(role.as_str())
@@ -294,7 +294,7 @@ impl Store {
     /// The user with this name (ignoring case), disabled or not.
     pub async fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
         let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE name = ?"
+            "SELECT {USER_COLUMNS} FROM users WHERE LOWER(name) = LOWER($1)"
         )))
         .bind(name)
         .fetch_optional(&self.pool)
@@ -305,7 +305,7 @@ impl Store {
     /// The user with this id, disabled or not.
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
         let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE id = ?"
+            "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
         )))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -315,7 +315,7 @@ impl Store {
 
     /// Changes a user's role; it applies to their sessions and tokens at once.
     pub async fn set_role(&self, name: &str, role: Role) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE users SET role = ? WHERE name = ?")
+        let done = sqlx::query("UPDATE users SET role = $1 WHERE LOWER(name) = LOWER($2)")
             .bind(role.as_str())
             .bind(name)
             .execute(&self.pool)
@@ -333,12 +333,12 @@ impl Store {
         let hash = hash_password(password).await?;
         let mut tx = self.pool.begin().await?;
         let id = user_id(&mut tx, name).await?;
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(&hash)
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -352,17 +352,17 @@ impl Store {
         let at = ms(now);
         let mut tx = self.pool.begin().await?;
         let id = user_id(&mut tx, name).await?;
-        sqlx::query("UPDATE users SET disabled_at = COALESCE(disabled_at, ?) WHERE id = ?")
+        sqlx::query("UPDATE users SET disabled_at = COALESCE(disabled_at, $1) WHERE id = $2")
             .bind(at)
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
         )
         .bind(at)
         .bind(id)
@@ -386,20 +386,20 @@ impl Store {
         let at = ms(now);
         let key = failure_key(name);
         let window_start = at.saturating_sub(millis(LOGIN_WINDOW));
-        sqlx::query("DELETE FROM login_failures WHERE at <= ?")
+        sqlx::query("DELETE FROM login_failures WHERE at <= $1")
             .bind(window_start)
             .execute(&self.pool)
             .await?;
         // The attempt counts as a failure from the start, so attempts made at the same
         // time see each other: a burst of guesses cannot all pass the check below.
         let (attempt,): (i64,) =
-            sqlx::query_as("INSERT INTO login_failures (name, at) VALUES (?, ?) RETURNING rowid")
+            sqlx::query_as("INSERT INTO login_failures (name, at) VALUES ($1, $2) RETURNING id")
                 .bind(&key)
                 .bind(at)
                 .fetch_one(&self.pool)
                 .await?;
         let others: Vec<(i64,)> = sqlx::query_as(
-            "SELECT at FROM login_failures WHERE name = ? AND at > ? AND rowid != ? ORDER BY at",
+            "SELECT at FROM login_failures WHERE name = $1 AND at > $2 AND id != $3 ORDER BY at",
         )
         .bind(&key)
         .bind(window_start)
@@ -409,7 +409,7 @@ impl Store {
         let max = MAX_FAILED_LOGINS as usize;
         if others.len() >= max {
             // Attempts while locked do not extend the lockout.
-            sqlx::query("DELETE FROM login_failures WHERE rowid = ?")
+            sqlx::query("DELETE FROM login_failures WHERE id = $1")
                 .bind(attempt)
                 .execute(&self.pool)
                 .await?;
@@ -425,7 +425,7 @@ impl Store {
         }
 
         let row: Option<(i64, String, String, i64, Option<i64>, String)> = sqlx::query_as(
-            "SELECT id, name, role, created_at, disabled_at, password_hash FROM users WHERE name = ?",
+            "SELECT id, name, role, created_at, disabled_at, password_hash FROM users WHERE LOWER(name) = LOWER($1)",
         )
         .bind(name.trim())
         .fetch_optional(&self.pool)
@@ -440,7 +440,7 @@ impl Store {
         let matches = verify_password(password, hash).await?;
         match user {
             Some(user) if matches && !user.disabled => {
-                sqlx::query("DELETE FROM login_failures WHERE name = ?")
+                sqlx::query("DELETE FROM login_failures WHERE name = $1")
                     .bind(&key)
                     .execute(&self.pool)
                     .await?;
@@ -469,7 +469,7 @@ impl Store {
         let at = ms(now);
         let mut tx = self.pool.begin().await?;
         let row: Option<(i64, String, Option<i64>)> =
-            sqlx::query_as("SELECT id, name, disabled_at FROM users WHERE name = ?")
+            sqlx::query_as("SELECT id, name, disabled_at FROM users WHERE LOWER(name) = LOWER($1)")
                 .bind(user)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -483,7 +483,7 @@ impl Store {
             )));
         }
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO api_tokens (user_id, label, token_hash, created_at) VALUES (?, ?, ?, ?) \
+            "INSERT INTO api_tokens (user_id, label, token_hash, created_at) VALUES ($1, $2, $3, $4) \
              RETURNING id",
         )
         .bind(user_id)
@@ -513,7 +513,7 @@ impl Store {
                 let mut conn = self.pool.acquire().await?;
                 let id = user_id(&mut conn, name).await?;
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{TOKEN_SELECT} WHERE t.user_id = ? ORDER BY t.id"
+                    "{TOKEN_SELECT} WHERE t.user_id = $1 ORDER BY t.id"
                 )))
                 .bind(id)
                 .fetch_all(&mut *conn)
@@ -530,12 +530,13 @@ impl Store {
 
     /// Revokes an API token; revoking a revoked one changes nothing.
     pub async fn revoke_token(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let done =
-            sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")
-                .bind(ms(now))
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2",
+        )
+        .bind(ms(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound {
                 what: "API token",
@@ -555,7 +556,7 @@ impl Store {
         let row: Option<TokenUserRow> = sqlx::query_as(
             "SELECT t.id, t.last_used_at, u.id, u.name, u.role, u.created_at, u.disabled_at FROM api_tokens t \
              JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled_at IS NULL",
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL",
         )
         .bind(token_hash(token))
         .fetch_optional(&self.pool)
@@ -566,7 +567,7 @@ impl Store {
         // Written at most once a minute: a write per request would serialise every
         // API call on SQLite's one writer.
         if last_used.is_none_or(|at| ms(now) - at >= LAST_USED_EVERY_MS) {
-            sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(ms(now))
                 .bind(token_id)
                 .execute(&self.pool)
@@ -588,12 +589,12 @@ impl Store {
         let at = ms(now);
         let expires = at.saturating_add(millis(ttl));
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(at)
             .execute(&mut *tx)
             .await?;
         let user: Option<(Option<i64>,)> =
-            sqlx::query_as("SELECT disabled_at FROM users WHERE id = ?")
+            sqlx::query_as("SELECT disabled_at FROM users WHERE id = $1")
                 .bind(user_id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -613,7 +614,7 @@ impl Store {
         }
         sqlx::query(
             "INSERT INTO sessions (user_id, token_hash, csrf, created_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(user_id)
         .bind(token_hash(&token))
@@ -640,7 +641,7 @@ impl Store {
         let row: Option<(i64, String, String, i64, Option<i64>, String)> = sqlx::query_as(
             "SELECT u.id, u.name, u.role, u.created_at, u.disabled_at, s.csrf FROM sessions s \
              JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL",
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
         )
         .bind(token_hash(token))
         .bind(ms(now))
@@ -657,7 +658,7 @@ impl Store {
 
     /// Ends a session (logging out); ending an unknown or ended one changes nothing.
     pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash(token))
             .execute(&self.pool)
             .await?;

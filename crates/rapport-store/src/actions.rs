@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rapport_core::Status;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use crate::ingest::{event, mark_resolved, outbound_joins};
 use crate::{Store, StoreError, ms};
@@ -34,11 +34,11 @@ pub struct SendVia {
 }
 
 async fn current_status(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
 ) -> Result<(String, Option<i64>), StoreError> {
     let row: Option<(String, Option<i64>)> =
-        sqlx::query_as("SELECT status, merged_into FROM conversations WHERE id = ?")
+        sqlx::query_as("SELECT status, merged_into FROM conversations WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?;
@@ -59,7 +59,7 @@ impl Store {
     pub async fn overdue(&self, now: DateTime<Utc>) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM conversations WHERE merged_into IS NULL AND status != 'resolved' \
-             AND due_at IS NOT NULL AND due_at < ?",
+             AND due_at IS NOT NULL AND due_at < $1",
         )
         .bind(ms(now))
         .fetch_one(&self.pool)
@@ -74,7 +74,7 @@ impl Store {
         platform_id: &str,
     ) -> Result<Option<i64>, StoreError> {
         let row: Option<(Option<i64>,)> = sqlx::query_as(
-            "SELECT conversation_id FROM messages WHERE platform = ? AND platform_id = ?",
+            "SELECT conversation_id FROM messages WHERE platform = $1 AND platform_id = $2",
         )
         .bind(platform)
         .bind(platform_id)
@@ -114,12 +114,12 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         current_status(&mut tx, id).await?;
         let (platform, first_response_at): (String, Option<i64>) =
-            sqlx::query_as("SELECT platform, first_response_at FROM conversations WHERE id = ?")
+            sqlx::query_as("SELECT platform, first_response_at FROM conversations WHERE id = $1")
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await?;
         let parent: Option<(String,)> = sqlx::query_as(
-            "SELECT platform_id FROM messages WHERE conversation_id = ? AND direction = 'inbound' \
+            "SELECT platform_id FROM messages WHERE conversation_id = $1 AND direction = 'inbound' \
              ORDER BY created_at DESC, id DESC LIMIT 1",
         )
         .bind(id)
@@ -138,7 +138,7 @@ impl Store {
         let (message_id,): (i64,) = sqlx::query_as(
             "INSERT INTO messages (platform, platform_id, conversation_id, direction, is_reply, automated, author, \
              text, created_at, in_reply_to, compound, pos, neu, neg, intent, intent_rule, priority_score, band, \
-             sent_by, stored_at) VALUES (?, ?, ?, 'outbound', 1, 0, ?, ?, ?, ?, 0, 0, 1, 0, 'other', 'outbound', 0, 4, ?, ?) \
+             sent_by, stored_at) VALUES ($1, $2, $3, 'outbound', 1, 0, $4, $5, $6, $7, 0, 0, 1, 0, 'other', 'outbound', 0, 4, $8, $9) \
              RETURNING id",
         )
         .bind(&platform)
@@ -178,14 +178,14 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         current_status(&mut tx, id).await?;
         let (old_team, old_assignee): (Option<String>, Option<String>) =
-            sqlx::query_as("SELECT team, assignee FROM conversations WHERE id = ?")
+            sqlx::query_as("SELECT team, assignee FROM conversations WHERE id = $1")
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await?;
         let at = ms(now);
         if let Some(t) = team {
             sqlx::query(
-                "UPDATE conversations SET team = ?, assignee = NULL, updated_at = ? WHERE id = ?",
+                "UPDATE conversations SET team = $1, assignee = NULL, updated_at = $2 WHERE id = $3",
             )
             .bind(t)
             .bind(at)
@@ -203,7 +203,7 @@ impl Store {
             .await?;
         }
         if let Some(user) = to {
-            sqlx::query("UPDATE conversations SET assignee = ?, updated_at = ? WHERE id = ?")
+            sqlx::query("UPDATE conversations SET assignee = $1, updated_at = $2 WHERE id = $3")
                 .bind(user)
                 .bind(at)
                 .bind(id)
@@ -244,7 +244,7 @@ impl Store {
             Status::Resolved => mark_resolved(&mut tx, id, at).await?,
             _ => {
                 sqlx::query(
-                    "UPDATE conversations SET status = ?, due_at = CASE WHEN ? THEN ? ELSE due_at END, updated_at = ? WHERE id = ?",
+                    "UPDATE conversations SET status = $1, due_at = CASE WHEN $2 THEN $3 ELSE due_at END, updated_at = $4 WHERE id = $5",
                 )
                 .bind(status.as_str())
                 .bind(reopening)
@@ -296,13 +296,15 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         current_status(&mut tx, id).await?;
         let at = ms(now);
-        sqlx::query("INSERT INTO notes (conversation_id, author, text, at) VALUES (?, ?, ?, ?)")
-            .bind(id)
-            .bind(actor)
-            .bind(text)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO notes (conversation_id, author, text, at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(actor)
+        .bind(text)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
         event(&mut tx, Some(id), "note", actor, at, json!({"text": text})).await?;
         tx.commit().await?;
         Ok(())
@@ -323,7 +325,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         current_status(&mut tx, id).await?;
         let done = sqlx::query(
-            "INSERT OR IGNORE INTO conversation_labels (conversation_id, label) VALUES (?, ?)",
+            "INSERT INTO conversation_labels (conversation_id, label) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
         .bind(id)
         .bind(label)

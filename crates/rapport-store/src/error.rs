@@ -1,4 +1,4 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// What can go wrong in the store; each message says what to do about it.
 #[derive(Debug, thiserror::Error)]
@@ -25,14 +25,21 @@ pub enum StoreError {
     /// A request that the store's rules refuse.
     #[error("{0}")]
     Invalid(String),
-    /// The database file could not be opened.
-    #[error("cannot open the store at {}: {cause}; check that the directory exists and is writable", .path.display())]
+    /// The database could not be opened.
+    #[error(
+        "cannot open the store at {location}: {cause}; for a file, check that its directory exists and is writable; for PostgreSQL, that the server runs, the database exists (`createdb NAME`) and the URL's user may connect to it"
+    )]
     Open {
-        /// The file.
-        path: PathBuf,
+        /// The file, or the URL without its password.
+        location: String,
         /// Why.
         cause: sqlx::Error,
     },
+    /// A database URL of no backend rapport knows.
+    #[error(
+        "{0:?} is not a database URL rapport can use: give postgres://USER:PASSWORD@HOST:PORT/DATABASE, or sqlite:///PATH/TO/rapport.db"
+    )]
+    BadUrl(String),
     /// A file-system error.
     #[error("cannot create the data directory {}: {cause}; --data-dir must name a directory rapport can write to", .path.display())]
     Io {
@@ -42,10 +49,12 @@ pub enum StoreError {
         cause: std::io::Error,
     },
     /// The integrity check failed.
-    #[error("the store failed SQLite's integrity check ({0}): restore it from a backup")]
+    #[error("the store failed its integrity check ({0}): restore it from a backup")]
     Corrupt(String),
     /// Migrations failed.
-    #[error("cannot bring the store's schema up to date")]
+    #[error(
+        "cannot bring the store's schema up to date: {0}; the store is unchanged, check the database's permissions and retry"
+    )]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// Any other database error.
     #[error(
@@ -60,14 +69,5 @@ fn not_found_hint(what: &str) -> &'static str {
         "API token" => "`rapport token list` lists them",
         "user" => "`rapport user list` lists the users",
         _ => "`rapport inbox --status all` lists conversations",
-    }
-}
-
-impl StoreError {
-    pub(crate) fn from_open(path: &Path, cause: sqlx::Error) -> Self {
-        StoreError::Open {
-            path: path.to_path_buf(),
-            cause,
-        }
     }
 }

@@ -10,7 +10,7 @@ use rapport_core::sla::{Calendar, SlaPolicy, due_at};
 use rapport_core::triage::Triage;
 use rapport_core::{Band, Direction, NewMessage};
 use serde_json::json;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
 use crate::{Store, StoreError, ms};
 
@@ -199,7 +199,7 @@ impl Ingestor<'_> {
         }
         for q in quarantine {
             sqlx::query(
-                "INSERT INTO quarantine (source, line, reason, raw, at) VALUES (?, ?, ?, ?, ?) \
+                "INSERT INTO quarantine (source, line, reason, raw, at) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (source, line) DO UPDATE SET reason = excluded.reason, raw = excluded.raw, at = excluded.at",
             )
             .bind(&q.source)
@@ -212,7 +212,7 @@ impl Ingestor<'_> {
         }
         if let Some((channel, position)) = cursor {
             sqlx::query(
-                "INSERT INTO channel_cursors (channel, cursor, updated_at) VALUES (?, ?, ?) \
+                "INSERT INTO channel_cursors (channel, cursor, updated_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (channel) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
             )
             .bind(channel)
@@ -226,10 +226,10 @@ impl Ingestor<'_> {
         Ok(out)
     }
 
-    async fn save_cursors(&self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    async fn save_cursors(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
         for (team, state) in &self.teams {
             sqlx::query(
-                "INSERT INTO assign_cursor (team, next) VALUES (?, ?) \
+                "INSERT INTO assign_cursor (team, next) VALUES ($1, $2) \
                  ON CONFLICT (team) DO UPDATE SET next = excluded.next",
             )
             .bind(team)
@@ -242,7 +242,7 @@ impl Ingestor<'_> {
 
     async fn person(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         m: &NewMessage,
         at: i64,
     ) -> Result<i64, StoreError> {
@@ -251,7 +251,7 @@ impl Ingestor<'_> {
             if m.followers.is_some() && m.followers != *followers {
                 *followers = m.followers;
                 sqlx::query(
-                    "UPDATE identities SET followers = ? WHERE platform = ? AND handle = ?",
+                    "UPDATE identities SET followers = $1 WHERE platform = $2 AND handle = $3",
                 )
                 .bind(m.followers.map(|f| f as i64))
                 .bind(&m.platform)
@@ -262,7 +262,7 @@ impl Ingestor<'_> {
             return Ok(*id);
         }
         let found: Option<(i64,)> =
-            sqlx::query_as("SELECT person_id FROM identities WHERE platform = ? AND handle = ?")
+            sqlx::query_as("SELECT person_id FROM identities WHERE platform = $1 AND handle = $2")
                 .bind(&m.platform)
                 .bind(&m.author)
                 .fetch_optional(&mut *conn)
@@ -271,14 +271,14 @@ impl Ingestor<'_> {
             Some((id,)) => id,
             None => {
                 let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO people (display_name, created_at) VALUES (?, ?) RETURNING id",
+                    "INSERT INTO people (display_name, created_at) VALUES ($1, $2) RETURNING id",
                 )
                 .bind(m.author_name.as_deref().unwrap_or(&m.author))
                 .bind(at)
                 .fetch_one(&mut *conn)
                 .await?;
                 sqlx::query(
-                    "INSERT INTO identities (person_id, platform, handle, name, followers) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO identities (person_id, platform, handle, name, followers) VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(id)
                 .bind(&m.platform)
@@ -297,7 +297,7 @@ impl Ingestor<'_> {
     /// `None` for a duplicate; `Some(true)` when it opened a conversation.
     async fn write_one(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         p: &Prepared,
         now: i64,
     ) -> Result<Option<bool>, StoreError> {
@@ -306,7 +306,7 @@ impl Ingestor<'_> {
         let at = ms(m.created_at);
         let parent_conv: Option<i64> = match &m.in_reply_to {
             Some(parent) => sqlx::query_as::<_, (Option<i64>,)>(
-                "SELECT conversation_id FROM messages WHERE platform = ? AND platform_id = ?",
+                "SELECT conversation_id FROM messages WHERE platform = $1 AND platform_id = $2",
             )
             .bind(&m.platform)
             .bind(parent)
@@ -325,15 +325,15 @@ impl Ingestor<'_> {
             "INSERT INTO messages (platform, platform_id, conversation_id, direction, is_reply, automated, \
              author, person_id, followers, text, created_at, in_reply_to, reshares, replies, url, \
              compound, pos, neu, neg, intent, intent_rule, priority_score, band, sent_by, stored_at, reply_ref, html) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) \
              ON CONFLICT (platform, platform_id) DO NOTHING RETURNING id",
         )
         .bind(&m.platform)
         .bind(&m.platform_id)
         .bind(parent_conv)
         .bind(m.direction.as_str())
-        .bind(m.in_reply_to.is_some())
-        .bind(m.automated)
+        .bind(i64::from(m.in_reply_to.is_some()))
+        .bind(i64::from(m.automated))
         .bind(&m.author)
         .bind(person)
         .bind(m.followers.map(|f| f as i64))
@@ -385,7 +385,7 @@ impl Ingestor<'_> {
 
     async fn open_conversation(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         p: &Prepared,
         msg_id: i64,
         person: Option<i64>,
@@ -410,7 +410,7 @@ impl Ingestor<'_> {
             "INSERT INTO conversations (platform, root_message_id, person_id, author, team, assignee, status, \
              band, priority_score, intent, route_rule, opened_at, first_due_at, due_at, last_inbound_at, \
              last_message_at, message_count, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16) RETURNING id",
         )
         .bind(&m.platform)
         .bind(msg_id)
@@ -430,7 +430,7 @@ impl Ingestor<'_> {
         .bind(at)
         .fetch_one(&mut *conn)
         .await?;
-        sqlx::query("UPDATE messages SET conversation_id = ? WHERE id = ?")
+        sqlx::query("UPDATE messages SET conversation_id = $1 WHERE id = $2")
             .bind(conv)
             .bind(msg_id)
             .execute(&mut *conn)
@@ -466,7 +466,7 @@ impl Ingestor<'_> {
         }
         for label in &p.route.labels {
             sqlx::query(
-                "INSERT OR IGNORE INTO conversation_labels (conversation_id, label) VALUES (?, ?)",
+                "INSERT INTO conversation_labels (conversation_id, label) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             )
             .bind(conv)
             .bind(label)
@@ -498,7 +498,7 @@ impl Ingestor<'_> {
 
     async fn inbound_joins(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         conv_id: i64,
         p: &Prepared,
         at: i64,
@@ -550,16 +550,16 @@ impl Ingestor<'_> {
             .await?;
         }
         sqlx::query(
-            "UPDATE conversations SET status = ?, band = ?, priority_score = MAX(priority_score, ?), due_at = ?, \
-             last_inbound_at = MAX(COALESCE(last_inbound_at, 0), ?), last_message_at = MAX(last_message_at, ?), \
-             message_count = message_count + 1, updated_at = ? WHERE id = ?",
+            "UPDATE conversations SET status = $1, band = $2, \
+             priority_score = CASE WHEN priority_score > $3 THEN priority_score ELSE $3 END, due_at = $4, \
+             last_inbound_at = CASE WHEN last_inbound_at > $5 THEN last_inbound_at ELSE $5 END, \
+             last_message_at = CASE WHEN last_message_at > $5 THEN last_message_at ELSE $5 END, \
+             message_count = message_count + 1, updated_at = $5 WHERE id = $6",
         )
         .bind(&status)
         .bind(band)
         .bind(p.triage.priority.score)
         .bind(due)
-        .bind(at)
-        .bind(at)
         .bind(at)
         .bind(conv_id)
         .execute(&mut *conn)
@@ -570,31 +570,31 @@ impl Ingestor<'_> {
     /// Moves everything of conversation `from` into `into`; `from` stays as a pointer.
     async fn merge(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         from: i64,
         into: i64,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE messages SET conversation_id = ? WHERE conversation_id = ?")
+        sqlx::query("UPDATE messages SET conversation_id = $1 WHERE conversation_id = $2")
             .bind(into)
             .bind(from)
             .execute(&mut *conn)
             .await?;
         sqlx::query(
-            "INSERT OR IGNORE INTO conversation_labels (conversation_id, label) \
-             SELECT ?, label FROM conversation_labels WHERE conversation_id = ?",
+            "INSERT INTO conversation_labels (conversation_id, label) \
+             SELECT $1, label FROM conversation_labels WHERE conversation_id = $2 ON CONFLICT DO NOTHING",
         )
         .bind(into)
         .bind(from)
         .execute(&mut *conn)
         .await?;
-        sqlx::query("UPDATE notes SET conversation_id = ? WHERE conversation_id = ?")
+        sqlx::query("UPDATE notes SET conversation_id = $1 WHERE conversation_id = $2")
             .bind(into)
             .bind(from)
             .execute(&mut *conn)
             .await?;
         sqlx::query(
-            "UPDATE conversations SET merged_into = ?, due_at = NULL, updated_at = ? WHERE id = ?",
+            "UPDATE conversations SET merged_into = $1, due_at = NULL, updated_at = $2 WHERE id = $3",
         )
         .bind(into)
         .bind(now)
@@ -636,7 +636,7 @@ impl Ingestor<'_> {
     /// import) join its conversation now.
     async fn adopt_children(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         m: &NewMessage,
         conv_id: Option<i64>,
         now: i64,
@@ -651,7 +651,7 @@ impl Ingestor<'_> {
             let children = sqlx::query(
                 "SELECT m.id, m.conversation_id, c.root_message_id, c.status, c.assignee, m.platform_id \
                  FROM messages m LEFT JOIN conversations c ON c.id = m.conversation_id \
-                 WHERE m.platform = ? AND m.in_reply_to = ? AND (m.conversation_id IS NULL OR m.conversation_id != ?)",
+                 WHERE m.platform = $1 AND m.in_reply_to = $2 AND (m.conversation_id IS NULL OR m.conversation_id != $3)",
             )
             .bind(&m.platform)
             .bind(&parent)
@@ -664,7 +664,7 @@ impl Ingestor<'_> {
                 let child_pid: String = row.try_get(5)?;
                 match child_conv {
                     None => {
-                        sqlx::query("UPDATE messages SET conversation_id = ? WHERE id = ?")
+                        sqlx::query("UPDATE messages SET conversation_id = $1 WHERE id = $2")
                             .bind(target)
                             .bind(child)
                             .execute(&mut *conn)
@@ -696,9 +696,9 @@ impl Ingestor<'_> {
     }
 }
 
-async fn load_conv(conn: &mut SqliteConnection, id: i64) -> Result<Conv, StoreError> {
+async fn load_conv(conn: &mut AnyConnection, id: i64) -> Result<Conv, StoreError> {
     let row = sqlx::query(
-        "SELECT id, team, status, band, assignee, due_at FROM conversations WHERE id = ?",
+        "SELECT id, team, status, band, assignee, due_at FROM conversations WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -718,26 +718,27 @@ async fn load_conv(conn: &mut SqliteConnection, id: i64) -> Result<Conv, StoreEr
 }
 
 /// Recomputes a conversation's derived times and counts from its messages.
-async fn refresh_conversation(conn: &mut SqliteConnection, id: i64) -> Result<(), StoreError> {
+async fn refresh_conversation(conn: &mut AnyConnection, id: i64) -> Result<(), StoreError> {
     let c = load_conv(conn, id).await?;
     sqlx::query(
         "UPDATE conversations SET \
-           opened_at = COALESCE((SELECT MIN(created_at) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound'), opened_at), \
-           root_message_id = COALESCE((SELECT id FROM messages WHERE conversation_id = ?1 AND direction = 'inbound' ORDER BY created_at, id LIMIT 1), root_message_id), \
-           first_response_at = (SELECT MIN(o.created_at) FROM messages o WHERE o.conversation_id = ?1 AND o.direction = 'outbound' AND o.automated = 0 \
-               AND o.created_at >= (SELECT MIN(i.created_at) FROM messages i WHERE i.conversation_id = ?1 AND i.direction = 'inbound')), \
-           last_inbound_at = (SELECT MAX(created_at) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound'), \
-           last_message_at = (SELECT MAX(created_at) FROM messages WHERE conversation_id = ?1), \
-           message_count = (SELECT COUNT(*) FROM messages WHERE conversation_id = ?1), \
-           band = MIN(band, COALESCE((SELECT MIN(band) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound'), band)) \
-         WHERE id = ?1",
+           opened_at = COALESCE((SELECT MIN(created_at) FROM messages WHERE conversation_id = $1 AND direction = 'inbound'), opened_at), \
+           root_message_id = COALESCE((SELECT id FROM messages WHERE conversation_id = $1 AND direction = 'inbound' ORDER BY created_at, id LIMIT 1), root_message_id), \
+           first_response_at = (SELECT MIN(o.created_at) FROM messages o WHERE o.conversation_id = $1 AND o.direction = 'outbound' AND o.automated = 0 \
+               AND o.created_at >= (SELECT MIN(i.created_at) FROM messages i WHERE i.conversation_id = $1 AND i.direction = 'inbound')), \
+           last_inbound_at = (SELECT MAX(created_at) FROM messages WHERE conversation_id = $1 AND direction = 'inbound'), \
+           last_message_at = (SELECT MAX(created_at) FROM messages WHERE conversation_id = $1), \
+           message_count = (SELECT COUNT(*) FROM messages WHERE conversation_id = $1), \
+           band = COALESCE((SELECT CASE WHEN MIN(m.band) < conversations.band THEN MIN(m.band) ELSE conversations.band END \
+                            FROM messages m WHERE m.conversation_id = $1 AND m.direction = 'inbound'), band) \
+         WHERE id = $1",
     )
     .bind(c.id)
     .execute(&mut *conn)
     .await?;
     // Nothing is due once the last word is a human reply.
     sqlx::query(
-        "UPDATE conversations SET due_at = NULL WHERE id = ?1 AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = ?1 \
+        "UPDATE conversations SET due_at = NULL WHERE id = $1 AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = $1 \
          AND m.direction = 'outbound' AND m.automated = 0 AND m.created_at >= COALESCE(last_inbound_at, 0))",
     )
     .bind(c.id)
@@ -749,14 +750,15 @@ async fn refresh_conversation(conn: &mut SqliteConnection, id: i64) -> Result<()
 /// An outbound message joined a conversation: a human reply stops the clock (and is the
 /// first response if none came before); an automated one never does.
 pub(crate) async fn outbound_joins(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     conv_id: i64,
     automated: bool,
     at: i64,
 ) -> Result<(), StoreError> {
     if automated {
         sqlx::query(
-            "UPDATE conversations SET last_message_at = MAX(last_message_at, ?), message_count = message_count + 1 WHERE id = ?",
+            "UPDATE conversations SET last_message_at = CASE WHEN last_message_at > $1 THEN last_message_at ELSE $1 END, \
+             message_count = message_count + 1 WHERE id = $2",
         )
         .bind(at)
         .bind(conv_id)
@@ -764,11 +766,10 @@ pub(crate) async fn outbound_joins(
         .await?;
     } else {
         sqlx::query(
-            "UPDATE conversations SET first_response_at = COALESCE(first_response_at, ?), due_at = NULL, \
-             last_message_at = MAX(last_message_at, ?), message_count = message_count + 1, updated_at = ? WHERE id = ?",
+            "UPDATE conversations SET first_response_at = COALESCE(first_response_at, $1), due_at = NULL, \
+             last_message_at = CASE WHEN last_message_at > $1 THEN last_message_at ELSE $1 END, \
+             message_count = message_count + 1, updated_at = $1 WHERE id = $2",
         )
-        .bind(at)
-        .bind(at)
         .bind(at)
         .bind(conv_id)
         .execute(&mut *conn)
@@ -779,11 +780,11 @@ pub(crate) async fn outbound_joins(
 
 /// Sets a conversation resolved at `at`; nothing is due any more.
 pub(crate) async fn mark_resolved(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     at: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE conversations SET status = 'resolved', resolved_at = ?, due_at = NULL, updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE conversations SET status = 'resolved', resolved_at = $1, due_at = NULL, updated_at = $2 WHERE id = $3")
         .bind(at)
         .bind(at)
         .bind(id)
@@ -794,7 +795,7 @@ pub(crate) async fn mark_resolved(
 
 /// Appends one event.
 pub(crate) async fn event(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     conversation: Option<i64>,
     kind: &str,
     actor: &str,
@@ -802,7 +803,7 @@ pub(crate) async fn event(
     data: serde_json::Value,
 ) -> Result<i64, StoreError> {
     let (seq,): (i64,) = sqlx::query_as(
-        "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+        "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
     )
     .bind(conversation)
     .bind(kind)
@@ -835,7 +836,7 @@ impl Ingestor<'_> {
 
     async fn resolve_in(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         platform: &str,
         platform_id: &str,
         at: DateTime<Utc>,
@@ -843,7 +844,7 @@ impl Ingestor<'_> {
     ) -> Result<bool, StoreError> {
         let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
             "SELECT c.id, c.status, c.assignee FROM messages m JOIN conversations c ON c.id = m.conversation_id \
-             WHERE m.platform = ? AND m.platform_id = ? AND c.merged_into IS NULL",
+             WHERE m.platform = $1 AND m.platform_id = $2 AND c.merged_into IS NULL",
         )
         .bind(platform)
         .bind(platform_id)

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use crate::actions::SendVia;
 use crate::ingest::event;
@@ -57,7 +57,7 @@ pub struct ReplyTarget {
 }
 
 pub(crate) async fn enqueue(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     conversation_id: i64,
     message_id: i64,
     via: &SendVia,
@@ -66,7 +66,7 @@ pub(crate) async fn enqueue(
     let key = format!("rapport-reply-{conversation_id}-{message_id}");
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO outbox (message_id, conversation_id, channel, idempotency_key, request, state, \
-         created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7) RETURNING id",
     )
     .bind(message_id)
     .bind(conversation_id)
@@ -88,7 +88,7 @@ impl Store {
     pub async fn reply_target(&self, conversation: i64) -> Result<Option<ReplyTarget>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT id AS message_id, platform, platform_id, author, reply_ref FROM messages \
-             WHERE conversation_id = ? AND direction = 'inbound' ORDER BY created_at DESC, id DESC LIMIT 1",
+             WHERE conversation_id = $1 AND direction = 'inbound' ORDER BY created_at DESC, id DESC LIMIT 1",
         )
         .bind(conversation)
         .fetch_optional(&self.pool)
@@ -98,7 +98,7 @@ impl Store {
     /// One outbox row.
     pub async fn outbox_row(&self, id: i64) -> Result<OutboxRow, StoreError> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM outbox WHERE id = ?"
+            "SELECT {COLUMNS} FROM outbox WHERE id = $1"
         )))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -125,8 +125,8 @@ impl Store {
         untouched_since: Option<DateTime<Utc>>,
     ) -> Result<Vec<OutboxRow>, StoreError> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM outbox WHERE state = 'pending' AND (?1 IS NULL OR channel = ?1) \
-             AND (?2 IS NULL OR updated_at <= ?2) ORDER BY id"
+            "SELECT {COLUMNS} FROM outbox WHERE state = 'pending' AND ($1 IS NULL OR channel = $1) \
+             AND ($2 IS NULL OR updated_at <= $2) ORDER BY id"
         )))
         .bind(channel)
         .bind(untouched_since.map(ms))
@@ -140,7 +140,7 @@ impl Store {
         conversation: i64,
     ) -> Result<Vec<OutboxRow>, StoreError> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM outbox WHERE conversation_id = ? ORDER BY id"
+            "SELECT {COLUMNS} FROM outbox WHERE conversation_id = $1 ORDER BY id"
         )))
         .bind(conversation)
         .fetch_all(&self.pool)
@@ -161,7 +161,7 @@ impl Store {
         let at = ms(now);
         let mut tx = self.pool.begin().await?;
         let (message_id, conversation_id, state): (i64, i64, String) =
-            sqlx::query_as("SELECT message_id, conversation_id, state FROM outbox WHERE id = ?")
+            sqlx::query_as("SELECT message_id, conversation_id, state FROM outbox WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?
@@ -172,12 +172,12 @@ impl Store {
         if state == "sent" {
             return Ok(());
         }
-        let (platform,): (String,) = sqlx::query_as("SELECT platform FROM messages WHERE id = ?")
+        let (platform,): (String,) = sqlx::query_as("SELECT platform FROM messages WHERE id = $1")
             .bind(message_id)
             .fetch_one(&mut *tx)
             .await?;
         let copy: Option<(i64, Option<i64>)> = sqlx::query_as(
-            "SELECT id, conversation_id FROM messages WHERE platform = ? AND platform_id = ? AND id != ?",
+            "SELECT id, conversation_id FROM messages WHERE platform = $1 AND platform_id = $2 AND id != $3",
         )
         .bind(&platform)
         .bind(remote_id)
@@ -185,28 +185,28 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         if let Some((copy_id, copy_conv)) = copy {
-            sqlx::query("DELETE FROM messages WHERE id = ?")
+            sqlx::query("DELETE FROM messages WHERE id = $1")
                 .bind(copy_id)
                 .execute(&mut *tx)
                 .await?;
             if let Some(conv) = copy_conv {
                 sqlx::query(
-                    "UPDATE conversations SET message_count = MAX(message_count - 1, 0) WHERE id = ?",
+                    "UPDATE conversations SET message_count = CASE WHEN message_count > 0 THEN message_count - 1 ELSE 0 END WHERE id = $1",
                 )
                 .bind(conv)
                 .execute(&mut *tx)
                 .await?;
             }
         }
-        sqlx::query("UPDATE messages SET platform_id = ?, url = COALESCE(?, url) WHERE id = ?")
+        sqlx::query("UPDATE messages SET platform_id = $1, url = COALESCE($2, url) WHERE id = $3")
             .bind(remote_id)
             .bind(url)
             .bind(message_id)
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, remote_id = ?, last_error = NULL, \
-             updated_at = ? WHERE id = ?",
+            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, remote_id = $1, last_error = NULL, \
+             updated_at = $2 WHERE id = $3",
         )
         .bind(remote_id)
         .bind(at)
@@ -238,17 +238,18 @@ impl Store {
     ) -> Result<(), StoreError> {
         let at = ms(now);
         let mut tx = self.pool.begin().await?;
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT conversation_id FROM outbox WHERE id = ? AND state = 'pending'")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT conversation_id FROM outbox WHERE id = $1 AND state = 'pending'",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
         // Another sender finished it meanwhile (its key made the two one post).
         let Some((conversation_id,)) = row else {
             return Ok(());
         };
         sqlx::query(
-            "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?",
+            "UPDATE outbox SET state = $1, attempts = attempts + 1, last_error = $2, updated_at = $3 WHERE id = $4",
         )
         .bind(if give_up { "failed" } else { "pending" })
         .bind(error)

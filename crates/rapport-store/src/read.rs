@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use rapport_core::metrics::{BroadcastFacts, ConversationFacts, TimelineItem};
 use rapport_core::{Band, Intent, Status};
 use serde::Serialize;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite};
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 use crate::ingest::band_of;
 use crate::{Store, StoreError, ms, time};
@@ -321,9 +321,9 @@ fn like_escape(text: &str) -> String {
 
 const CONV_COLUMNS: &str = "c.id, c.platform, c.author, c.person_id, c.team, c.assignee, c.status, c.band, \
     c.priority_score, c.intent, c.route_rule, c.opened_at, c.first_due_at, c.due_at, c.first_response_at, \
-    c.last_message_at, c.message_count, COALESCE(m.text, ''), COALESCE(m.compound, 0)";
+    c.last_message_at, c.message_count, COALESCE(m.text, ''), COALESCE(m.compound, 0.0)";
 
-fn conv_row(r: &SqliteRow) -> Result<ConversationRow, sqlx::Error> {
+fn conv_row(r: &AnyRow) -> Result<ConversationRow, sqlx::Error> {
     let opt_time = |v: Option<i64>| v.map(time);
     Ok(ConversationRow {
         id: r.try_get(0)?,
@@ -351,14 +351,14 @@ fn conv_row(r: &SqliteRow) -> Result<ConversationRow, sqlx::Error> {
 const MSG_COLUMNS: &str = "id, platform, platform_id, conversation_id, direction, automated, author, followers, text, \
     created_at, in_reply_to, reshares, replies, url, compound, pos, neu, neg, intent, intent_rule, priority_score, band, html";
 
-fn msg_row(r: &SqliteRow) -> Result<MessageRow, sqlx::Error> {
+fn msg_row(r: &AnyRow) -> Result<MessageRow, sqlx::Error> {
     Ok(MessageRow {
         id: r.try_get(0)?,
         platform: r.try_get(1)?,
         platform_id: r.try_get(2)?,
         conversation_id: r.try_get(3)?,
         direction: r.try_get(4)?,
-        automated: r.try_get(5)?,
+        automated: r.try_get::<i64, _>(5)? != 0,
         author: r.try_get(6)?,
         followers: r.try_get(7)?,
         text: r.try_get(8)?,
@@ -379,73 +379,139 @@ fn msg_row(r: &SqliteRow) -> Result<MessageRow, sqlx::Error> {
     })
 }
 
+/// The inbox's order: band, then due time with nothing due last, then opening time, id.
+const INBOX_ORDER: &str = "c.band, CASE WHEN c.due_at IS NULL THEN 1 ELSE 0 END, \
+                           COALESCE(c.due_at, 0), c.opened_at, c.id";
+
+/// A value bound to a statement built at run time.
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_string())
+    }
+}
+
+/// A statement built at run time with `$N` placeholders, which both backends read
+/// (sqlx's `QueryBuilder` writes `?` for `Any`, which PostgreSQL does not).
+struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    fn new(text: String) -> Self {
+        Sql {
+            text,
+            args: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    fn bind(&mut self, value: impl Into<Arg>) -> &mut Self {
+        self.args.push(value.into());
+        let n = self.args.len();
+        self.text.push_str(&format!("${n}"));
+        self
+    }
+
+    async fn fetch_all(self, pool: &AnyPool) -> Result<Vec<AnyRow>, sqlx::Error> {
+        let mut q = sqlx::query(AssertSqlSafe(self.text));
+        for a in self.args {
+            q = match a {
+                Arg::Int(v) => q.bind(v),
+                Arg::Text(v) => q.bind(v),
+            };
+        }
+        q.fetch_all(pool).await
+    }
+}
+
 impl Store {
     /// The inbox: conversations sorted by band, then due time (nothing due last), then age.
     pub async fn inbox(&self, f: &InboxFilter) -> Result<Vec<ConversationRow>, StoreError> {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        let mut q = Sql::new(format!(
             "SELECT {CONV_COLUMNS} FROM conversations c LEFT JOIN messages m ON m.id = c.root_message_id \
              WHERE c.merged_into IS NULL"
         ));
         if let Some(s) = f.status {
-            q.push(" AND c.status = ").push_bind(s.as_str());
+            q.push(" AND c.status = ").bind(s.as_str());
         }
         if let Some(t) = &f.team {
             if t == "unrouted" {
                 q.push(" AND c.team IS NULL");
             } else {
-                q.push(" AND c.team = ").push_bind(t.clone());
+                q.push(" AND c.team = ").bind(t.clone());
             }
         }
         if let Some(b) = f.band {
-            q.push(" AND c.band = ").push_bind(i64::from(b.rank()));
+            q.push(" AND c.band = ").bind(i64::from(b.rank()));
         }
         if let Some(a) = &f.assignee {
             if a == "none" {
                 q.push(" AND c.assignee IS NULL");
             } else {
-                q.push(" AND c.assignee = ").push_bind(a.clone());
+                q.push(" AND c.assignee = ").bind(a.clone());
             }
         }
         if let Some(i) = f.intent {
-            q.push(" AND c.intent = ").push_bind(i.as_str());
+            q.push(" AND c.intent = ").bind(i.as_str());
         }
         if let Some(t) = f.text.as_deref().filter(|t| !t.is_empty()) {
+            // LOWER on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
             let pattern = format!("%{}%", like_escape(t));
-            q.push(" AND (COALESCE(m.text, '') LIKE ")
-                .push_bind(pattern.clone())
-                .push(" ESCAPE '\\' OR c.author LIKE ")
-                .push_bind(pattern)
-                .push(" ESCAPE '\\')");
+            q.push(" AND (LOWER(COALESCE(m.text, '')) LIKE LOWER(")
+                .bind(pattern.clone())
+                .push(") ESCAPE '\\' OR LOWER(c.author) LIKE LOWER(")
+                .bind(pattern)
+                .push(") ESCAPE '\\')");
         }
         if let (Some(a), false) = (f.after, f.by_score) {
-            q.push(" AND (c.band, c.due_at IS NULL, COALESCE(c.due_at, 0), c.opened_at, c.id) > (")
-                .push_bind(a.band)
+            q.push(&format!(" AND ({INBOX_ORDER}) > ("))
+                .bind(a.band)
                 .push(", ")
-                .push_bind(a.nothing_due)
+                .bind(a.nothing_due)
                 .push(", ")
-                .push_bind(a.due)
+                .bind(a.due)
                 .push(", ")
-                .push_bind(a.opened)
+                .bind(a.opened)
                 .push(", ")
-                .push_bind(a.id)
+                .bind(a.id)
                 .push(")");
         }
         if f.by_score {
             q.push(" ORDER BY c.priority_score DESC, c.id LIMIT ");
         } else {
-            q.push(
-                " ORDER BY c.band, c.due_at IS NULL, COALESCE(c.due_at, 0), c.opened_at, c.id LIMIT ",
-            );
+            q.push(&format!(" ORDER BY {INBOX_ORDER} LIMIT "));
         }
-        q.push_bind(i64::from(f.limit));
-        let rows = q.build().fetch_all(&self.pool).await?;
+        q.bind(i64::from(f.limit));
+        let rows = q.fetch_all(&self.pool).await?;
         Ok(rows.iter().map(conv_row).collect::<Result<_, _>>()?)
     }
 
     /// A person: identities, conversations, sentiment over time.
     pub async fn person(&self, id: i64) -> Result<PersonDetail, StoreError> {
         let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT display_name FROM people WHERE id = ?")
+            sqlx::query_as("SELECT display_name FROM people WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -453,21 +519,21 @@ impl Store {
             return Err(StoreError::NotFound { what: "person", id });
         };
         let identities = sqlx::query_as(
-            "SELECT platform, handle, name, followers FROM identities WHERE person_id = ? ORDER BY platform, handle",
+            "SELECT platform, handle, name, followers FROM identities WHERE person_id = $1 ORDER BY platform, handle",
         )
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {CONV_COLUMNS} FROM conversations c LEFT JOIN messages m ON m.id = c.root_message_id \
-             WHERE c.person_id = ? AND c.merged_into IS NULL ORDER BY c.opened_at DESC, c.id DESC LIMIT 500"
+             WHERE c.person_id = $1 AND c.merged_into IS NULL ORDER BY c.opened_at DESC, c.id DESC LIMIT 500"
         )))
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
         let conversations = rows.iter().map(conv_row).collect::<Result<_, _>>()?;
         let points: Vec<(i64, f64)> = sqlx::query_as(
-            "SELECT created_at, compound FROM messages WHERE person_id = ? ORDER BY created_at LIMIT 5000",
+            "SELECT created_at, compound FROM messages WHERE person_id = $1 ORDER BY created_at LIMIT 5000",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -490,7 +556,7 @@ impl Store {
     /// One conversation (a merged one resolves to the conversation it joined).
     pub async fn conversation(&self, id: i64) -> Result<ConversationDetail, StoreError> {
         let merged: Option<(Option<i64>,)> =
-            sqlx::query_as("SELECT merged_into FROM conversations WHERE id = ?")
+            sqlx::query_as("SELECT merged_into FROM conversations WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -505,14 +571,14 @@ impl Store {
             Some((None,)) => id,
         };
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {CONV_COLUMNS} FROM conversations c LEFT JOIN messages m ON m.id = c.root_message_id WHERE c.id = ?"
+            "SELECT {CONV_COLUMNS} FROM conversations c LEFT JOIN messages m ON m.id = c.root_message_id WHERE c.id = $1"
         )))
         .bind(id)
         .fetch_one(&self.pool)
         .await?;
         let conversation = conv_row(&row)?;
         let messages = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {MSG_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY created_at, id"
+            "SELECT {MSG_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY created_at, id"
         )))
         .bind(id)
         .fetch_all(&self.pool)
@@ -521,8 +587,8 @@ impl Store {
         .map(msg_row)
         .collect::<Result<_, _>>()?;
         let events = sqlx::query(
-            "SELECT seq, conversation_id, kind, actor, at, data FROM events WHERE conversation_id = ? \
-             OR conversation_id IN (SELECT id FROM conversations WHERE merged_into = ?) ORDER BY seq",
+            "SELECT seq, conversation_id, kind, actor, at, data FROM events WHERE conversation_id = $1 \
+             OR conversation_id IN (SELECT id FROM conversations WHERE merged_into = $2) ORDER BY seq",
         )
         .bind(id)
         .bind(id)
@@ -542,7 +608,7 @@ impl Store {
         })
         .collect::<Result<_, sqlx::Error>>()?;
         let notes = sqlx::query_as::<_, (String, String, i64)>(
-            "SELECT author, text, at FROM notes WHERE conversation_id = ? ORDER BY at, id",
+            "SELECT author, text, at FROM notes WHERE conversation_id = $1 ORDER BY at, id",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -555,7 +621,7 @@ impl Store {
         })
         .collect();
         let labels = sqlx::query_as::<_, (String,)>(
-            "SELECT label FROM conversation_labels WHERE conversation_id = ? ORDER BY label",
+            "SELECT label FROM conversation_labels WHERE conversation_id = $1 ORDER BY label",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -584,10 +650,10 @@ impl Store {
         let lo = since.map(ms).unwrap_or(i64::MIN);
         let hi = until.map(ms).unwrap_or(i64::MAX);
         let team_clause =
-            " AND (?3 IS NULL OR (?3 = 'unrouted' AND c.team IS NULL) OR c.team = ?3)";
+            " AND ($3 IS NULL OR ($3 = 'unrouted' AND c.team IS NULL) OR c.team = $3)";
         let convs = sqlx::query(AssertSqlSafe(format!(
             "SELECT c.id, c.team, c.intent, c.opened_at, c.first_due_at FROM conversations c \
-             WHERE c.merged_into IS NULL AND c.opened_at >= ?1 AND c.opened_at < ?2{team_clause} ORDER BY c.id"
+             WHERE c.merged_into IS NULL AND c.opened_at >= $1 AND c.opened_at < $2{team_clause} ORDER BY c.id"
         )))
         .bind(lo)
         .bind(hi)
@@ -612,7 +678,7 @@ impl Store {
         let msgs = sqlx::query(AssertSqlSafe(format!(
             "SELECT m.conversation_id, m.direction, m.created_at, m.compound, m.automated, m.author, m.is_reply \
              FROM messages m JOIN conversations c ON c.id = m.conversation_id \
-             WHERE c.merged_into IS NULL AND c.opened_at >= ?1 AND c.opened_at < ?2{team_clause} \
+             WHERE c.merged_into IS NULL AND c.opened_at >= $1 AND c.opened_at < $2{team_clause} \
              ORDER BY m.conversation_id, m.created_at, m.id"
         )))
         .bind(lo)
@@ -633,16 +699,16 @@ impl Store {
             } else {
                 TimelineItem::Outbound {
                     at,
-                    automated: r.try_get(4)?,
+                    automated: r.try_get::<i64, _>(4)? != 0,
                     by: Some(r.try_get(5)?),
-                    is_reply: r.try_get(6)?,
+                    is_reply: r.try_get::<i64, _>(6)? != 0,
                 }
             };
             facts[i].timeline.push(item);
         }
         let evs = sqlx::query(AssertSqlSafe(format!(
             "SELECT e.conversation_id, e.kind, e.at, e.data FROM events e JOIN conversations c ON c.id = e.conversation_id \
-             WHERE c.merged_into IS NULL AND c.opened_at >= ?1 AND c.opened_at < ?2{team_clause} \
+             WHERE c.merged_into IS NULL AND c.opened_at >= $1 AND c.opened_at < $2{team_clause} \
              AND e.kind IN ('status', 'reopened') ORDER BY e.seq"
         )))
         .bind(lo)
@@ -665,9 +731,9 @@ impl Store {
                 facts[i].timeline.push(TimelineItem::Resolved { at });
             }
         }
-        let outbound = sqlx::query_as::<_, (String, String, i64, bool, bool)>(
+        let outbound = sqlx::query_as::<_, (String, String, i64, i64, i64)>(
             "SELECT platform, author, created_at, is_reply, automated FROM messages \
-             WHERE direction = 'outbound' AND created_at >= ?1 AND created_at < ?2",
+             WHERE direction = 'outbound' AND created_at >= $1 AND created_at < $2",
         )
         .bind(lo)
         .bind(hi)
@@ -678,16 +744,16 @@ impl Store {
             |(platform, author, at, is_reply, automated)| BroadcastFacts {
                 account: format!("{platform}:{author}"),
                 at: time(at),
-                is_reply,
-                automated,
+                is_reply: is_reply != 0,
+                automated: automated != 0,
             },
         )
         .collect();
         // With a team, only the inbound messages of that team's conversations.
         let inbound = sqlx::query_as::<_, (i64, f64)>(AssertSqlSafe(format!(
             "SELECT m.created_at, m.compound FROM messages m LEFT JOIN conversations c ON c.id = m.conversation_id \
-             WHERE m.direction = 'inbound' AND m.created_at >= ?1 AND m.created_at < ?2 \
-             AND (?3 IS NULL OR (c.merged_into IS NULL{team_clause}))"
+             WHERE m.direction = 'inbound' AND m.created_at >= $1 AND m.created_at < $2 \
+             AND ($3 IS NULL OR (c.merged_into IS NULL{team_clause}))"
         )))
         .bind(lo)
         .bind(hi)
@@ -713,8 +779,8 @@ impl Store {
     ) -> Result<BTreeMap<String, i64>, StoreError> {
         let rows = sqlx::query_as::<_, (String, i64)>(
             "SELECT 'P' || band, COUNT(*) FROM conversations c WHERE merged_into IS NULL \
-             AND opened_at >= ?1 AND opened_at < ?2 \
-             AND (?3 IS NULL OR (?3 = 'unrouted' AND c.team IS NULL) OR c.team = ?3) GROUP BY 1",
+             AND opened_at >= $1 AND opened_at < $2 \
+             AND ($3 IS NULL OR ($3 = 'unrouted' AND c.team IS NULL) OR c.team = $3) GROUP BY 1",
         )
         .bind(since.map(ms).unwrap_or(i64::MIN))
         .bind(until.map(ms).unwrap_or(i64::MAX))
@@ -727,7 +793,7 @@ impl Store {
     /// Quarantined rows, newest source first.
     pub async fn quarantine(&self, limit: u32) -> Result<Vec<QuarantineEntry>, StoreError> {
         let rows = sqlx::query_as::<_, (String, i64, String, String, i64)>(
-            "SELECT source, line, reason, raw, at FROM quarantine ORDER BY at DESC, source, line LIMIT ?",
+            "SELECT source, line, reason, raw, at FROM quarantine ORDER BY at DESC, source, line LIMIT $1",
         )
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
@@ -748,7 +814,8 @@ impl Store {
     pub async fn summary(&self) -> Result<Summary, StoreError> {
         let mut s = Summary::default();
         let (messages, inbound): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(direction = 'inbound'), 0) FROM messages",
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN direction = 'inbound' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             FROM messages",
         )
         .fetch_one(&self.pool)
         .await?;
@@ -835,7 +902,7 @@ impl Store {
     /// Where a channel has read up to, if it has read anything.
     pub async fn channel_cursor(&self, channel: &str) -> Result<Option<String>, StoreError> {
         let row: Option<(String,)> =
-            sqlx::query_as("SELECT cursor FROM channel_cursors WHERE channel = ?")
+            sqlx::query_as("SELECT cursor FROM channel_cursors WHERE channel = $1")
                 .bind(channel)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -845,7 +912,7 @@ impl Store {
     /// One stored message by its store id.
     pub async fn message(&self, id: i64) -> Result<MessageRow, StoreError> {
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {MSG_COLUMNS} FROM messages WHERE id = ?"
+            "SELECT {MSG_COLUMNS} FROM messages WHERE id = $1"
         )))
         .bind(id)
         .fetch_optional(&self.pool)

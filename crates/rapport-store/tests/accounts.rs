@@ -7,7 +7,9 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use rapport_core::access::Role;
 use rapport_store::{LOGIN_WINDOW, Login, MAX_FAILED_LOGINS, Store, StoreError};
-use tempfile::TempDir;
+
+mod common;
+use common::TestDb;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -19,24 +21,18 @@ fn secs(s: i64) -> DateTime<Utc> {
     t0() + chrono::Duration::seconds(s)
 }
 
-async fn store() -> (TempDir, Store) {
-    let dir = TempDir::new().unwrap();
-    let store = Store::create(dir.path()).await.unwrap();
-    (dir, store)
+async fn store() -> (TestDb, Store) {
+    let db = TestDb::new().await;
+    let store = db.create().await;
+    (db, store)
 }
 
-/// The stored password hash, read from the database file itself.
-async fn stored_hash(dir: &TempDir, name: &str) -> String {
-    use sqlx::sqlite::SqliteConnectOptions;
-    use sqlx::{ConnectOptions, Row};
-    let mut conn = SqliteConnectOptions::new()
-        .filename(dir.path().join(rapport_store::DB_FILE))
-        .connect()
-        .await
-        .unwrap();
-    sqlx::query("SELECT password_hash FROM users WHERE name = ?")
+/// The stored password hash, read from the database itself.
+async fn stored_hash(db: &TestDb, name: &str) -> String {
+    use sqlx::Row;
+    sqlx::query("SELECT password_hash FROM users WHERE name = $1")
         .bind(name)
-        .fetch_one(&mut conn)
+        .fetch_one(&db.raw().await)
         .await
         .unwrap()
         .get(0)
@@ -51,7 +47,7 @@ fn ok(login: Login) -> rapport_store::User {
 
 #[tokio::test]
 async fn passwords_are_stored_as_argon2id_hashes() {
-    let (dir, store) = store().await;
+    let (db, store) = store().await;
     let user = store
         .add_user("ana", Role::Agent, PASSWORD, t0())
         .await
@@ -61,7 +57,7 @@ async fn passwords_are_stored_as_argon2id_hashes() {
     assert_eq!(user.created_at, t0());
     assert!(!user.disabled);
 
-    let hash = stored_hash(&dir, "ana").await;
+    let hash = stored_hash(&db, "ana").await;
     assert!(hash.starts_with("$argon2id$v=19$"), "{hash}");
     assert!(!hash.contains(PASSWORD));
     // A fresh salt each time: the same password hashes differently.
@@ -69,7 +65,7 @@ async fn passwords_are_stored_as_argon2id_hashes() {
         .add_user("bea", Role::Agent, PASSWORD, t0())
         .await
         .unwrap();
-    assert_ne!(hash, stored_hash(&dir, "bea").await);
+    assert_ne!(hash, stored_hash(&db, "bea").await);
 
     assert_eq!(
         ok(store.login("ana", PASSWORD, t0()).await.unwrap()).id,
@@ -282,7 +278,7 @@ async fn a_burst_of_guesses_gets_no_more_than_the_limit() {
 
 #[tokio::test]
 async fn api_tokens_are_shown_once_looked_up_and_revoked() {
-    let (dir, store) = store().await;
+    let (db, store) = store().await;
     let ana = store
         .add_user("ana", Role::Agent, PASSWORD, t0())
         .await
@@ -302,15 +298,7 @@ async fn api_tokens_are_shown_once_looked_up_and_revoked() {
     assert_ne!(token, other);
 
     // Only the hash is stored.
-    let raw = std::fs::read(dir.path().join(rapport_store::DB_FILE)).unwrap();
-    let wal = std::fs::read(dir.path().join(format!("{}-wal", rapport_store::DB_FILE)))
-        .unwrap_or_default();
-    for bytes in [raw, wal] {
-        assert!(
-            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
-            "the plain token is in the database file"
-        );
-    }
+    assert_token_not_stored(&db, &token).await;
 
     let user = store
         .user_by_token(&token, secs(10))
@@ -472,15 +460,47 @@ async fn a_disabled_user_loses_sessions_tokens_and_logins() {
 
 #[tokio::test]
 async fn accounts_survive_reopening() {
-    let (dir, store) = store().await;
+    let (db, store) = store().await;
     store
         .add_user("ana", Role::Admin, PASSWORD, t0())
         .await
         .unwrap();
     let (token, _) = store.create_token("ana", "ci", t0()).await.unwrap();
     store.close().await;
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = db.open().await;
     assert_eq!(store.users().await.unwrap().len(), 1);
     assert!(store.user_by_token(&token, t0()).await.unwrap().is_some());
     ok(store.login("ana", PASSWORD, t0()).await.unwrap());
+}
+
+/// The plain token is nowhere in the database: not in SQLite's file or its WAL, not in
+/// any column of PostgreSQL's `api_tokens`.
+async fn assert_token_not_stored(db: &TestDb, token: &str) {
+    match db.backend() {
+        rapport_store::Backend::Sqlite => {
+            let raw = std::fs::read(db.dir.path().join(rapport_store::DB_FILE)).unwrap();
+            let wal = std::fs::read(
+                db.dir
+                    .path()
+                    .join(format!("{}-wal", rapport_store::DB_FILE)),
+            )
+            .unwrap_or_default();
+            for bytes in [raw, wal] {
+                assert!(
+                    !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+                    "the plain token is in the database file"
+                );
+            }
+        }
+        rapport_store::Backend::Postgres => {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM api_tokens t WHERE position($1 in t::text) > 0",
+            )
+            .bind(token)
+            .fetch_one(&db.raw().await)
+            .await
+            .unwrap();
+            assert_eq!(n, 0, "the plain token is in api_tokens");
+        }
+    }
 }

@@ -10,6 +10,9 @@ use rapport_core::{Direction, NewMessage};
 use rapport_store::{Prepared, Store};
 use tempfile::TempDir;
 
+mod common;
+use common::TestDb;
+
 fn message(id: &str, text: &str, reply_to: Option<&str>) -> NewMessage {
     NewMessage {
         platform: "bluesky".into(),
@@ -53,8 +56,8 @@ fn prepare(config: &Config, m: NewMessage) -> Prepared {
 
 #[tokio::test]
 async fn a_channel_cursor_moves_with_its_batch() {
-    let dir = TempDir::new().unwrap();
-    let store = Store::create(dir.path()).await.unwrap();
+    let db = TestDb::new().await;
+    let store = db.create().await;
     let config = Config::default();
     assert_eq!(store.channel_cursor("bsky").await.unwrap(), None);
     let mut ingestor = store.ingestor(&config).await.unwrap();
@@ -90,8 +93,8 @@ async fn a_channel_cursor_moves_with_its_batch() {
 
 #[tokio::test]
 async fn events_are_append_only() {
-    let dir = TempDir::new().unwrap();
-    let store = Store::create(dir.path()).await.unwrap();
+    let db = TestDb::new().await;
+    let store = db.create().await;
     let config = Config::default();
     let mut ingestor = store.ingestor(&config).await.unwrap();
     ingestor
@@ -101,9 +104,7 @@ async fn events_are_append_only() {
         )
         .await
         .unwrap();
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", store.path().display()))
-        .await
-        .unwrap();
+    let pool = db.raw().await;
     let update = sqlx::query("UPDATE events SET actor = 'someone else'")
         .execute(&pool)
         .await;

@@ -18,7 +18,7 @@ pub async fn run(ctx: &Ctx, force: bool) -> Result<ExitCode> {
     };
     // Refuse to leave a configuration that does not load.
     ctx.config()?;
-    println!("store:  {}", store.path().display());
+    println!("store:  {}", store.location());
     if wrote {
         println!(
             "config: {} (written; edit teams, rules and SLAs there)",
