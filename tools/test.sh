@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
 # The test command: everything the tests need, then every test. CI runs exactly this.
 # Needs the Rust toolchain (cargo), a C compiler (SQLite is built from source by cargo),
-# Node.js with npm, and Debian's apt: it installs Chromium (apt) and playwright-core
-# (npm, no browser download) for the browser tests. Nothing else is downloaded.
+# Node.js with npm, and Debian's apt: it installs PostgreSQL (apt) for the store's
+# contract suite on PostgreSQL, and Chromium (apt) and playwright-core (npm, no browser
+# download) for the browser tests. Nothing else is downloaded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+apt_updated=no
+apt_install() {
+    if [ "$apt_updated" = no ]; then $SUDO apt-get update -qq && apt_updated=yes; fi
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" > /dev/null
+}
+
+# PostgreSQL's server, from Debian's packages: the store's tests run on it too.
+if ! ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1 && ! command -v initdb > /dev/null; then
+    apt_install postgresql
+fi
+
 # Chromium for the browser tests, from Debian's packages; playwright-core from npm.
 browser=yes
 if [ ! -x /usr/bin/chromium ]; then
-    SUDO=""
-    if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium > /dev/null; } \
+    apt_install chromium \
         || { echo "test.sh: WARNING: could not install Chromium with apt-get; the browser tests will not run" >&2; browser=no; }
 fi
 if [ "$browser" = yes ]; then
@@ -22,7 +34,16 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo test --workspace --locked
+# Every test on the embedded default, SQLite.
+env -u RAPPORT_TEST_DATABASE_URL -u RAPPORT_DATABASE_URL cargo test --workspace --locked
+
+# The store's contract suite again on a throwaway PostgreSQL (loopback port, its own data
+# directory, deleted after), and the demo on both backends, compared number for number.
+pg_dir="$(mktemp -d)"
+trap 'tools/pg-test-server.sh stop "$pg_dir"' EXIT
+pg_url="$(tools/pg-test-server.sh start "$pg_dir" "${RAPPORT_TEST_PG_PORT:-55439}")"
+RAPPORT_TEST_DATABASE_URL="$pg_url" cargo test --locked -p rapport-store
+RAPPORT_TEST_DATABASE_URL="$pg_url" cargo test --locked -p rapport --test demo
 
 # The web UI in a real browser, against the binary the tests just built.
 if [ "$browser" = yes ]; then

@@ -2,13 +2,13 @@
 //! change is one transaction that also appends its event.
 
 use chrono::{DateTime, Utc};
-use rapport_core::Status;
+use rapport_core::{Band, Status};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use crate::ingest::{event, mark_resolved, outbound_joins};
-use crate::{Store, StoreError, ms};
+use crate::ingest::{band_of, event, mark_resolved, outbound_joins};
+use crate::{Store, StoreError, ms, time};
 
 /// What `reply` stored.
 #[derive(Debug, Clone, Serialize)]
@@ -346,5 +346,78 @@ impl Store {
         }
         tx.commit().await?;
         Ok(done)
+    }
+}
+
+/// A conversation whose SLA due time passed, moved up a band.
+#[derive(Debug, Clone, Serialize)]
+pub struct Escalation {
+    /// The conversation.
+    pub conversation: i64,
+    /// The due time that passed.
+    pub due_at: DateTime<Utc>,
+    /// Its band before.
+    pub from: Band,
+    /// Its band now (P1 stays P1).
+    pub to: Band,
+}
+
+impl Store {
+    /// Escalates every open or pending conversation whose due time has passed and was not
+    /// escalated yet: one band up (P1 stays P1), with an `escalated` event. Each due time
+    /// escalates once, so running this again, or in two workers, changes nothing more.
+    pub async fn escalate_breaches(
+        &self,
+        now: DateTime<Utc>,
+        actor: &str,
+        limit: u32,
+    ) -> Result<Vec<Escalation>, StoreError> {
+        let at = ms(now);
+        let mut tx = self.pool.begin().await?;
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, due_at, band FROM conversations \
+             WHERE merged_into IS NULL AND status IN ('open', 'pending') AND due_at IS NOT NULL \
+             AND due_at < $1 AND (escalated_due_at IS NULL OR escalated_due_at != due_at) \
+             ORDER BY due_at, id LIMIT $2",
+        )
+        .bind(at)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, due, band) in rows {
+            let to = (band - 1).max(1);
+            let done = sqlx::query(
+                "UPDATE conversations SET band = $1, escalated_due_at = $2, updated_at = $3 \
+                 WHERE id = $4 AND due_at = $2 AND (escalated_due_at IS NULL OR escalated_due_at != $2)",
+            )
+            .bind(to)
+            .bind(due)
+            .bind(at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                continue;
+            }
+            let (from, to) = (band_of(band), band_of(to));
+            event(
+                &mut tx,
+                Some(id),
+                "escalated",
+                actor,
+                at,
+                json!({"reason": "sla_breach", "due_at": time(due), "from": from, "to": to}),
+            )
+            .await?;
+            out.push(Escalation {
+                conversation: id,
+                due_at: time(due),
+                from,
+                to,
+            });
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 }

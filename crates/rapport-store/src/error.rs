@@ -22,6 +22,12 @@ pub enum StoreError {
         "{0}: check that the operating system provides randomness (getrandom, /dev/urandom) and retry"
     )]
     Crypto(String),
+    /// A worker's lease on a job expired and another worker took the job over; what this
+    /// worker did for it was rolled back.
+    #[error(
+        "job {0} was taken over by another worker after this one's lease expired; nothing of this attempt was kept (raise --lease-seconds if jobs take longer than the lease)"
+    )]
+    LeaseLost(i64),
     /// A request that the store's rules refuse.
     #[error("{0}")]
     Invalid(String),

@@ -150,6 +150,22 @@ impl Store {
     }
 }
 
+impl Store {
+    /// On PostgreSQL, waits for the lock that makes ingest transactions one at a time, as
+    /// SQLite's single writer does: threading (a reply and its parent in two batches at
+    /// once) and people (one author in two batches) need each batch to see the ones
+    /// before it. Triage, the costly part, still runs in parallel in every worker. The
+    /// lock is the transaction's and ends with it.
+    pub(crate) async fn lock_ingest(&self, tx: &mut AnyConnection) -> Result<(), StoreError> {
+        if self.backend == crate::Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(7215200001)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 pub(crate) fn band_of(rank: i64) -> Band {
     match rank {
         1 => Band::P1,
@@ -185,7 +201,47 @@ impl Ingestor<'_> {
         quarantine: &[QuarantineRow],
         cursor: Option<(&str, &str)>,
     ) -> Result<BatchOutcome, StoreError> {
+        self.write_checked(batch, quarantine, cursor, None).await
+    }
+
+    /// Stores a batch that a job of the queue carries and completes the job in the same
+    /// transaction: when the job is no longer this worker's (its lease expired and another
+    /// worker claimed it), nothing is written and [`StoreError::LeaseLost`] says so.
+    pub async fn write_job_batch(
+        &mut self,
+        batch: &[Prepared],
+        quarantine: &[QuarantineRow],
+        job: &crate::jobs::Job,
+        worker: &str,
+    ) -> Result<BatchOutcome, StoreError> {
+        self.write_checked(batch, quarantine, None, Some((job.id, worker)))
+            .await
+    }
+
+    async fn write_checked(
+        &mut self,
+        batch: &[Prepared],
+        quarantine: &[QuarantineRow],
+        cursor: Option<(&str, &str)>,
+        job: Option<(i64, &str)>,
+    ) -> Result<BatchOutcome, StoreError> {
+        let res = self.write_tx(batch, quarantine, cursor, job).await;
+        if res.is_err() {
+            // The transaction rolled back: people it created do not exist.
+            self.people.clear();
+        }
+        res
+    }
+
+    async fn write_tx(
+        &mut self,
+        batch: &[Prepared],
+        quarantine: &[QuarantineRow],
+        cursor: Option<(&str, &str)>,
+        job: Option<(i64, &str)>,
+    ) -> Result<BatchOutcome, StoreError> {
         let mut tx = self.store.pool.begin().await?;
+        self.store.lock_ingest(&mut tx).await?;
         let mut out = BatchOutcome::default();
         let now = ms(Utc::now());
         for p in batch {
@@ -222,12 +278,21 @@ impl Ingestor<'_> {
             .await?;
         }
         self.save_cursors(&mut tx).await?;
+        if let Some((id, worker)) = job {
+            if !crate::jobs::complete_in(&mut tx, id, worker, now).await? {
+                tx.rollback().await?;
+                return Err(StoreError::LeaseLost(id));
+            }
+        }
         tx.commit().await?;
         Ok(out)
     }
 
     async fn save_cursors(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
-        for (team, state) in &self.teams {
+        // In name order, so concurrent writers lock the rows in the same order.
+        let mut teams: Vec<_> = self.teams.iter().collect();
+        teams.sort_by(|a, b| a.0.cmp(b.0));
+        for (team, state) in teams {
             sqlx::query(
                 "INSERT INTO assign_cursor (team, next) VALUES ($1, $2) \
                  ON CONFLICT (team) DO UPDATE SET next = excluded.next",
@@ -827,6 +892,7 @@ impl Ingestor<'_> {
         actor: &str,
     ) -> Result<bool, StoreError> {
         let mut tx = self.store.pool.begin().await?;
+        self.store.lock_ingest(&mut tx).await?;
         let done = self
             .resolve_in(&mut tx, platform, platform_id, at, actor)
             .await?;
@@ -879,6 +945,7 @@ impl Ingestor<'_> {
         items: &[HistoryItem],
     ) -> Result<(BatchOutcome, u64), StoreError> {
         let mut tx = self.store.pool.begin().await?;
+        self.store.lock_ingest(&mut tx).await?;
         let mut out = BatchOutcome::default();
         let mut resolved = 0;
         let now = ms(Utc::now());

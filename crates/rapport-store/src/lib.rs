@@ -18,6 +18,7 @@ pub mod accounts;
 mod actions;
 mod error;
 mod ingest;
+pub mod jobs;
 pub mod outbox;
 mod read;
 
@@ -31,9 +32,10 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor as _};
 
 pub use accounts::{LOGIN_WINDOW, Login, MAX_FAILED_LOGINS, NewSession, TokenInfo, User};
-pub use actions::{ReplyOutcome, SendVia};
+pub use actions::{Escalation, ReplyOutcome, SendVia};
 pub use error::StoreError;
 pub use ingest::{BatchOutcome, HistoryItem, Ingestor, Prepared, QuarantineRow};
+pub use jobs::{Job, JobRow, Singleton};
 pub use read::{
     ConversationDetail, ConversationRow, EventRow, IdentityRow, InboxCursor, InboxFilter,
     MessageRow, NoteRow, PersonDetail, QuarantineEntry, ReportFacts, Summary,

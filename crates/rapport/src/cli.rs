@@ -18,6 +18,16 @@ pub struct Cli {
         default_value = "./rapport-data"
     )]
     pub data_dir: PathBuf,
+    /// Keep the store in this database instead of <data-dir>/rapport.db:
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE (several rapport processes can share
+    /// it) or sqlite:///PATH/TO/rapport.db.
+    #[arg(
+        long,
+        global = true,
+        env = "RAPPORT_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
     /// The configuration file (default: <data-dir>/rapport.toml).
     #[arg(long, global = true, env = "RAPPORT_CONFIG")]
     pub config: Option<PathBuf>,
@@ -84,6 +94,10 @@ pub enum Command {
     /// Listen on every configured channel: stream and poll the platforms, serve the
     /// webhook endpoint, send queued replies. Stops on Ctrl-C.
     Listen(ListenArgs),
+    /// Work through the job queue with other workers (ingest batches queued by
+    /// `import --queue`), and take turns at the singleton duties: the SLA timer that
+    /// escalates breaches, and sending queued replies. Stops on Ctrl-C or SIGTERM.
+    Worker(WorkerArgs),
     /// Replies queued to be sent through a platform, and their state.
     Outbox {
         /// Send the pending ones now.
@@ -238,10 +252,35 @@ pub struct ImportArgs {
     /// `inbound` or `outbound`, for rows without a direction or inbound column.
     #[arg(long)]
     pub direction: Option<String>,
-    /// Rows per transaction.
+    /// Rows per transaction (with --queue: per job).
     #[arg(long, default_value_t = 2000, hide = true)]
     pub batch: usize,
+    /// Queue the rows as jobs for `rapport worker` processes instead of storing them
+    /// here; bad rows are quarantined by the worker that takes their batch.
+    #[arg(long)]
+    pub queue: bool,
     /// Print `{"imported": N, "duplicates": N, "quarantined": N}`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rapport worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// This worker's name in the job table (default: host name and process id).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Seconds a claimed job stays this worker's; a worker that dies leaves its jobs to
+    /// others after this long.
+    #[arg(long, default_value_t = 60)]
+    pub lease_seconds: u64,
+    /// Stop after this many seconds with nothing to do (for batch runs and tests).
+    #[arg(long)]
+    pub exit_when_idle: Option<u64>,
+    /// Print the queue's state (jobs per state, the unfinished ones) and exit.
+    #[arg(long)]
+    pub status: bool,
+    /// With --status: print JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -47,18 +47,42 @@ fn demo_builds_a_realistic_store_and_refuses_to_overwrite_it() {
     assert!(!p1.is_empty());
     assert!(p1.iter().any(|c| c["team"] == "comms"), "{p1:?}");
 
-    // The same seed gives the same data: a second demo elsewhere has the same counts.
+    // The same seed gives the same data: a second demo elsewhere has the same results. When
+    // the tests have a PostgreSQL (RAPPORT_TEST_DATABASE_URL), the second one runs there,
+    // and every number of the summary, the report and the top conversations must match.
     let again = dir.path().join("again");
-    let out2 = Command::cargo_bin("rapport")
-        .unwrap()
+    let postgres = std::env::var("RAPPORT_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let mut cmd = Command::cargo_bin("rapport").unwrap();
+    match &postgres {
+        Some(base) => cmd.env("RAPPORT_DATABASE_URL", fresh_schema(base)),
+        None => cmd.env_remove("RAPPORT_DATABASE_URL"),
+    };
+    let out2 = cmd
         .env("RAPPORT_NOW", "2026-11-23T12:00:00Z")
         .arg("--data-dir")
         .arg(&again)
         .args(["demo", "--json"])
         .output()
         .unwrap();
+    assert!(
+        out2.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out2.stderr)
+    );
     let v2: Value = serde_json::from_slice(&out2.stdout).unwrap();
     assert_eq!(v["summary"], v2["summary"]);
+    if postgres.is_some() {
+        let strip = |mut v: Value| {
+            let o = v.as_object_mut().unwrap();
+            o.remove("data_dir");
+            o.remove("seconds");
+            v
+        };
+        let (sqlite, pg) = (strip(v.clone()), strip(v2));
+        assert_eq!(sqlite, pg, "the demo differs between SQLite and PostgreSQL");
+    }
 
     // A store with data in it is never overwritten.
     let out3 = Command::cargo_bin("rapport")
@@ -74,4 +98,24 @@ fn demo_builds_a_realistic_store_and_refuses_to_overwrite_it() {
         err.contains("already holds") && err.contains("--data-dir"),
         "{err}"
     );
+}
+
+/// A URL into a schema of its own in the test PostgreSQL.
+fn fresh_schema(base: &str) -> String {
+    let schema = format!("demo_{}", std::process::id());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(base).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}options=-c%20search_path%3D{schema}")
 }

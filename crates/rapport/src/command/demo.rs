@@ -50,19 +50,23 @@ fn demo_config(accounts: &[String]) -> String {
 
 pub async fn run(ctx: &Ctx, args: &DemoArgs) -> Result<ExitCode> {
     let started = Instant::now();
-    if let Ok(existing) = Store::open(&ctx.data_dir).await {
+    if let Ok(existing) = ctx.store().await {
         let s = existing.summary().await?;
         if s.messages > 0 {
             bail!(
-                "{} already holds a store with {} messages: the demo needs an empty data dir; run `rapport --data-dir ./demo-data demo`, or delete {} first",
-                ctx.data_dir.display(),
+                "{} already holds a store with {} messages: the demo needs an empty store; run `rapport --data-dir ./demo-data demo`, or delete {} first",
+                ctx.store_location(),
                 s.messages,
-                ctx.data_dir.display()
+                ctx.store_location()
             );
         }
     }
     let now = ctx.now()?;
-    let store = Store::create(&ctx.data_dir).await?;
+    if ctx.database_url.is_some() {
+        std::fs::create_dir_all(&ctx.data_dir)
+            .with_context(|| format!("cannot create {}", ctx.data_dir.display()))?;
+    }
+    let store = ctx.create_store().await?;
     let data = generate(args.seed, now);
     if !ctx.config_path.exists() {
         std::fs::write(&ctx.config_path, demo_config(&data.org_accounts))

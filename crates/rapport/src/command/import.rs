@@ -12,6 +12,7 @@ use rapport_store::{Prepared, QuarantineRow};
 use serde_json::json;
 
 use super::Ctx;
+use super::worker::{BadRow, INGEST, IngestPayload};
 use crate::cli::{FormatArg, ImportArgs};
 use rapport_server::pipeline::Pipeline;
 
@@ -62,6 +63,9 @@ pub async fn run(ctx: &Ctx, args: &ImportArgs) -> Result<ExitCode> {
         ProgressBar::hidden()
     };
 
+    if args.queue {
+        return queue(&store, importer, &source, args, &bar).await;
+    }
     let pipeline = Pipeline::new(&config)?;
     let mut ingestor = store.ingestor(&config).await?;
     let batch_size = args.batch.max(1);
@@ -148,4 +152,89 @@ pub async fn run(ctx: &Ctx, args: &ImportArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `import --queue`: the rows go into the job queue in batches, one `ingest` job each,
+/// for `rapport worker` processes to triage and store. A batch's job is keyed by its
+/// content, so queueing the same file again queues nothing twice.
+async fn queue(
+    store: &rapport_store::Store,
+    mut importer: Importer<File>,
+    source: &str,
+    args: &ImportArgs,
+    bar: &ProgressBar,
+) -> Result<ExitCode> {
+    use sha2::{Digest as _, Sha256};
+    let batch_size = args.batch.max(1);
+    let (mut rows, mut bad_rows, mut jobs, mut already) = (0u64, 0u64, 0u64, 0u64);
+    let mut payload = IngestPayload {
+        source: source.to_string(),
+        messages: Vec::new(),
+        quarantine: Vec::new(),
+    };
+    let mut fatal = None;
+    loop {
+        let end = match importer.next() {
+            Some(Ok(row)) => {
+                rows += 1;
+                payload.messages.push(row.message);
+                false
+            }
+            Some(Err(e)) if e.fatal => {
+                fatal = Some(e);
+                true
+            }
+            Some(Err(e)) => {
+                bad_rows += 1;
+                payload.quarantine.push(BadRow {
+                    line: e.line,
+                    reason: e.reason,
+                    raw: e.raw,
+                });
+                false
+            }
+            None => true,
+        };
+        let full = payload.messages.len() + payload.quarantine.len() >= batch_size;
+        if (full || end) && !(payload.messages.is_empty() && payload.quarantine.is_empty()) {
+            let text = serde_json::to_string(&payload)?;
+            let key = format!("ingest:{}", hex::encode(Sha256::digest(text.as_bytes())));
+            match store
+                .enqueue(INGEST, &text, Some(&key), 10, chrono::Utc::now())
+                .await?
+            {
+                Some(_) => jobs += 1,
+                None => already += 1,
+            }
+            payload.messages.clear();
+            payload.quarantine.clear();
+            bar.set_position(importer.bytes_read());
+        }
+        if end {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    if let Some(e) = fatal {
+        bail!(
+            "reading {source} stopped at line {}: {} ({rows} rows before it were queued; run the import again once the file is readable)",
+            e.line,
+            e.reason
+        );
+    }
+    if args.json {
+        crate::output::json(&json!({
+            "queued_jobs": jobs,
+            "already_queued": already,
+            "rows": rows,
+            "bad_rows": bad_rows,
+            "source": source,
+        }))?;
+    } else {
+        println!(
+            "{source}: {rows} rows and {bad_rows} bad rows queued in {jobs} jobs ({already} batches were already queued); `rapport worker` stores them"
+        );
+    }
+    store.clone().close().await;
+    Ok(ExitCode::SUCCESS)
 }

@@ -3,12 +3,15 @@
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
-use rapport_store::Store;
 
 use super::Ctx;
 
 pub async fn run(ctx: &Ctx, force: bool) -> Result<ExitCode> {
-    let store = Store::create(&ctx.data_dir).await?;
+    if ctx.database_url.is_some() {
+        std::fs::create_dir_all(&ctx.data_dir)
+            .with_context(|| format!("cannot create {}", ctx.data_dir.display()))?;
+    }
+    let store = ctx.create_store().await?;
     let wrote = if ctx.config_path.exists() && !force {
         false
     } else {

@@ -213,7 +213,7 @@ pub async fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitCode> {
 }
 
 /// SIGTERM (a service manager stopping rapport); never on other systems.
-async fn terminate() {
+pub(crate) async fn terminate() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -266,7 +266,7 @@ fn chosen(config: &Config, names: &[String], ctx: &Ctx) -> Result<Vec<ChannelCon
         .collect()
 }
 
-async fn send_pending(store: &Store, config: &Config) -> Result<()> {
+pub(crate) async fn send_pending(store: &Store, config: &Config) -> Result<()> {
     // A reply written a moment ago is being sent by the `rapport reply` that wrote it.
     let settled = Utc::now() - chrono::Duration::seconds(60);
     for row in store.pending_outbox_since(None, Some(settled)).await? {

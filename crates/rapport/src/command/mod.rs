@@ -11,6 +11,7 @@ mod report;
 mod serve;
 mod triage;
 mod user;
+pub mod worker;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -27,6 +28,8 @@ use crate::cli::{Cli, Command};
 pub struct Ctx {
     /// The data directory.
     pub data_dir: PathBuf,
+    /// The database, when not the data directory's SQLite file.
+    pub database_url: Option<String>,
     /// The configuration file.
     pub config_path: PathBuf,
     /// `RAPPORT_*` environment.
@@ -50,9 +53,29 @@ impl Ctx {
         }
     }
 
-    /// Opens the existing store.
+    /// Opens the existing store: the database URL's, or the data directory's.
     pub async fn store(&self) -> Result<Store> {
-        Ok(Store::open(&self.data_dir).await?)
+        match self.database_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(url) => Ok(Store::connect(url).await?),
+            None => Ok(Store::open(&self.data_dir).await?),
+        }
+    }
+
+    /// Creates the store (or opens it if it exists), with its schema up to date.
+    pub async fn create_store(&self) -> Result<Store> {
+        match self.database_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(url) => Ok(Store::connect(url).await?),
+            None => Ok(Store::create(&self.data_dir).await?),
+        }
+    }
+
+    /// Where the store is, for messages: the database URL without its password, or the
+    /// data directory.
+    pub fn store_location(&self) -> String {
+        match self.database_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(url) => rapport_store::redact(url),
+            None => self.data_dir.display().to_string(),
+        }
     }
 
     /// Loads the configuration.
@@ -70,6 +93,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         .unwrap_or_else(|| cli.data_dir.join("rapport.toml"));
     let ctx = Ctx {
         data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
         config_path,
         env,
         actor: cli.actor.clone(),
@@ -96,6 +120,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             json,
         } => act::reply(&ctx, id, &text, channel.as_deref(), local, json).await,
         Command::Listen(args) => listen::run(&ctx, &args).await,
+        Command::Worker(args) => worker::run(&ctx, &args).await,
         Command::Outbox { send, json } => act::outbox(&ctx, send, json).await,
         Command::User(args) => user::user(&ctx, &args).await,
         Command::Serve {
