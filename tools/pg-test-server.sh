@@ -3,6 +3,7 @@
 # listening on 127.0.0.1 only, fsync off (nothing in it outlives the run).
 #
 #   tools/pg-test-server.sh start DIR PORT   prints the database URL to use
+#   tools/pg-test-server.sh restart DIR      stops it (fast) and starts it again
 #   tools/pg-test-server.sh stop DIR         stops it and deletes DIR
 #
 # Needs PostgreSQL's server programs (Debian: apt-get install postgresql). As root it
@@ -41,6 +42,10 @@ start)
     as_owner "$bindir/createdb" -h 127.0.0.1 -p "$port" -U rapport rapport_test
     echo "postgres://rapport@127.0.0.1:$port/rapport_test"
     ;;
+restart)
+    dir="$2"
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -m fast -w -t 60 restart > /dev/null
+    ;;
 stop)
     dir="$2"
     if [ -d "$dir/data" ]; then
@@ -49,7 +54,7 @@ stop)
     rm -rf "$dir"
     ;;
 *)
-    echo "usage: $0 start DIR PORT | stop DIR" >&2
+    echo "usage: $0 start DIR PORT | restart DIR | stop DIR" >&2
     exit 2
     ;;
 esac

@@ -37,13 +37,14 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # Every test on the embedded default, SQLite.
 env -u RAPPORT_TEST_DATABASE_URL -u RAPPORT_DATABASE_URL cargo test --workspace --locked
 
-# The store's contract suite again on a throwaway PostgreSQL (loopback port, its own data
-# directory, deleted after), and the demo on both backends, compared number for number.
+# Again on a throwaway PostgreSQL (loopback port, its own data directory, deleted after):
+# the store's contract suite and job queue, the workers' fault tests (one restarts a
+# PostgreSQL of its own), and the demo on both backends, compared number for number.
 pg_dir="$(mktemp -d)"
 trap 'tools/pg-test-server.sh stop "$pg_dir"' EXIT
 pg_url="$(tools/pg-test-server.sh start "$pg_dir" "${RAPPORT_TEST_PG_PORT:-55439}")"
 RAPPORT_TEST_DATABASE_URL="$pg_url" cargo test --locked -p rapport-store
-RAPPORT_TEST_DATABASE_URL="$pg_url" cargo test --locked -p rapport --test demo
+RAPPORT_TEST_DATABASE_URL="$pg_url" cargo test --locked -p rapport --test worker --test demo
 
 # The web UI in a real browser, against the binary the tests just built.
 if [ "$browser" = yes ]; then

@@ -331,7 +331,7 @@ impl Store {
     pub async fn set_password(&self, name: &str, password: &str) -> Result<(), StoreError> {
         check_password(password)?;
         let hash = hash_password(password).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = user_id(&mut tx, name).await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(&hash)
@@ -350,7 +350,7 @@ impl Store {
     /// tokens are revoked. Disabling a disabled user changes nothing.
     pub async fn disable_user(&self, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         let at = ms(now);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = user_id(&mut tx, name).await?;
         sqlx::query("UPDATE users SET disabled_at = COALESCE(disabled_at, $1) WHERE id = $2")
             .bind(at)
@@ -467,7 +467,7 @@ impl Store {
         }
         let token = format!("{API_TOKEN_PREFIX}{}", random_hex()?);
         let at = ms(now);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(i64, String, Option<i64>)> =
             sqlx::query_as("SELECT id, name, disabled_at FROM users WHERE LOWER(name) = LOWER($1)")
                 .bind(user)
@@ -588,7 +588,7 @@ impl Store {
         let csrf = random_hex()?;
         let at = ms(now);
         let expires = at.saturating_add(millis(ttl));
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(at)
             .execute(&mut *tx)

@@ -111,7 +111,7 @@ impl Store {
                 "the reply is empty: write some text".into(),
             ));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         current_status(&mut tx, id).await?;
         let (platform, first_response_at): (String, Option<i64>) =
             sqlx::query_as("SELECT platform, first_response_at FROM conversations WHERE id = $1")
@@ -175,7 +175,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         current_status(&mut tx, id).await?;
         let (old_team, old_assignee): (Option<String>, Option<String>) =
             sqlx::query_as("SELECT team, assignee FROM conversations WHERE id = $1")
@@ -233,7 +233,7 @@ impl Store {
         now: DateTime<Utc>,
         due_if_reopened: Option<DateTime<Utc>>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (old, _) = current_status(&mut tx, id).await?;
         if old == status.as_str() {
             return Ok(false);
@@ -293,7 +293,7 @@ impl Store {
                 "the note is empty: write some text".into(),
             ));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         current_status(&mut tx, id).await?;
         let at = ms(now);
         sqlx::query(
@@ -322,7 +322,7 @@ impl Store {
         if label.is_empty() {
             return Err(StoreError::Invalid("the label is empty: name it".into()));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         current_status(&mut tx, id).await?;
         let done = sqlx::query(
             "INSERT INTO conversation_labels (conversation_id, label) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -373,7 +373,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Escalation>, StoreError> {
         let at = ms(now);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
             "SELECT id, due_at, band FROM conversations \
              WHERE merged_into IS NULL AND status IN ('open', 'pending') AND due_at IS NOT NULL \

@@ -61,12 +61,20 @@ pub enum StoreError {
     #[error(
         "cannot bring the store's schema up to date: {0}; the store is unchanged, check the database's permissions and retry"
     )]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     /// Any other database error.
     #[error(
         "database error: {0} (if the disk is full or read-only, free space or fix permissions and retry; nothing was half-written)"
     )]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
+}
+
+// By hand rather than `#[from]`: the message already carries the cause, and a `source`
+// would make error reports print it a second time.
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Db(e)
+    }
 }
 
 /// What lists the records of a kind, for "not found" messages.
@@ -75,5 +83,11 @@ fn not_found_hint(what: &str) -> &'static str {
         "API token" => "`rapport token list` lists them",
         "user" => "`rapport user list` lists the users",
         _ => "`rapport inbox --status all` lists conversations",
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migrate(e)
     }
 }

@@ -240,7 +240,7 @@ impl Ingestor<'_> {
         cursor: Option<(&str, &str)>,
         job: Option<(i64, &str)>,
     ) -> Result<BatchOutcome, StoreError> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         self.store.lock_ingest(&mut tx).await?;
         let mut out = BatchOutcome::default();
         let now = ms(Utc::now());
@@ -333,7 +333,20 @@ impl Ingestor<'_> {
                 .fetch_optional(&mut *conn)
                 .await?;
         let id = match found {
-            Some((id,)) => id,
+            Some((id,)) => {
+                if m.followers.is_some() {
+                    // The last seen count, whoever stored the person first.
+                    sqlx::query(
+                        "UPDATE identities SET followers = $1 WHERE platform = $2 AND handle = $3",
+                    )
+                    .bind(m.followers.map(|f| f as i64))
+                    .bind(&m.platform)
+                    .bind(&m.author)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                id
+            }
             None => {
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO people (display_name, created_at) VALUES ($1, $2) RETURNING id",
@@ -645,6 +658,13 @@ impl Ingestor<'_> {
             .bind(from)
             .execute(&mut *conn)
             .await?;
+        // Conversations merged into `from` before now lead to `into` too: a pointer is
+        // always one step from the live conversation.
+        sqlx::query("UPDATE conversations SET merged_into = $1 WHERE merged_into = $2")
+            .bind(into)
+            .bind(from)
+            .execute(&mut *conn)
+            .await?;
         sqlx::query(
             "INSERT INTO conversation_labels (conversation_id, label) \
              SELECT $1, label FROM conversation_labels WHERE conversation_id = $2 ON CONFLICT DO NOTHING",
@@ -891,7 +911,7 @@ impl Ingestor<'_> {
         at: DateTime<Utc>,
         actor: &str,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         self.store.lock_ingest(&mut tx).await?;
         let done = self
             .resolve_in(&mut tx, platform, platform_id, at, actor)
@@ -944,7 +964,7 @@ impl Ingestor<'_> {
         &mut self,
         items: &[HistoryItem],
     ) -> Result<(BatchOutcome, u64), StoreError> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         self.store.lock_ingest(&mut tx).await?;
         let mut out = BatchOutcome::default();
         let mut resolved = 0;

@@ -213,6 +213,18 @@ impl Store {
         })
     }
 
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a second writer waits out the busy timeout instead of
+    /// failing when its read turns into a write.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// Where the store is: the SQLite file, or the PostgreSQL URL without its password.
     pub fn location(&self) -> &str {
         &self.location

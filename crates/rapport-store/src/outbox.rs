@@ -159,7 +159,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let at = ms(now);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (message_id, conversation_id, state): (i64, i64, String) =
             sqlx::query_as("SELECT message_id, conversation_id, state FROM outbox WHERE id = $1")
                 .bind(id)
@@ -237,7 +237,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let at = ms(now);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT conversation_id FROM outbox WHERE id = $1 AND state = 'pending'",
         )

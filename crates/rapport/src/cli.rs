@@ -277,6 +277,9 @@ pub struct WorkerArgs {
     /// Stop after this many seconds with nothing to do (for batch runs and tests).
     #[arg(long)]
     pub exit_when_idle: Option<u64>,
+    /// Only run jobs; leave the singleton duties (SLA timer, outbox) to other workers.
+    #[arg(long)]
+    pub no_duties: bool,
     /// Print the queue's state (jobs per state, the unfinished ones) and exit.
     #[arg(long)]
     pub status: bool,

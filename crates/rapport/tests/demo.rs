@@ -7,6 +7,9 @@ use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod backend;
+use backend::{fresh_schema, test_database_url};
+
 #[test]
 fn demo_builds_a_realistic_store_and_refuses_to_overwrite_it() {
     let dir = TempDir::new().unwrap();
@@ -51,9 +54,7 @@ fn demo_builds_a_realistic_store_and_refuses_to_overwrite_it() {
     // the tests have a PostgreSQL (RAPPORT_TEST_DATABASE_URL), the second one runs there,
     // and every number of the summary, the report and the top conversations must match.
     let again = dir.path().join("again");
-    let postgres = std::env::var("RAPPORT_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty());
+    let postgres = test_database_url();
     let mut cmd = Command::cargo_bin("rapport").unwrap();
     match &postgres {
         Some(base) => cmd.env("RAPPORT_DATABASE_URL", fresh_schema(base)),
@@ -98,24 +99,4 @@ fn demo_builds_a_realistic_store_and_refuses_to_overwrite_it() {
         err.contains("already holds") && err.contains("--data-dir"),
         "{err}"
     );
-}
-
-/// A URL into a schema of its own in the test PostgreSQL.
-fn fresh_schema(base: &str) -> String {
-    let schema = format!("demo_{}", std::process::id());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(base).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    });
-    let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}options=-c%20search_path%3D{schema}")
 }

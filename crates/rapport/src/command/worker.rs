@@ -82,7 +82,7 @@ pub async fn run(ctx: &Ctx, args: &WorkerArgs) -> Result<ExitCode> {
     let mut next_duty = Instant::now();
     let mut backoff = Duration::from_millis(500);
     loop {
-        if Instant::now() >= next_duty {
+        if !args.no_duties && Instant::now() >= next_duty {
             worker.duties().await;
             next_duty = Instant::now() + DUTY_EVERY;
         }
