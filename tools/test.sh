@@ -44,7 +44,7 @@ pg_dir="$(mktemp -d)"
 trap 'tools/pg-test-server.sh stop "$pg_dir"' EXIT
 pg_url="$(tools/pg-test-server.sh start "$pg_dir" "${RAPPORT_TEST_PG_PORT:-55439}")"
 RAPPORT_TEST_DATABASE_URL="$pg_url" cargo test --locked -p rapport-store
-RAPPORT_TEST_DATABASE_URL="$pg_url" cargo test --locked -p rapport --test worker --test demo
+RAPPORT_TEST_DATABASE_URL="$pg_url" cargo test --locked -p rapport --test worker --test migrate --test demo
 
 # The web UI in a real browser, against the binary the tests just built.
 if [ "$browser" = yes ]; then

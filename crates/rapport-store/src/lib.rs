@@ -16,6 +16,7 @@
 
 pub mod accounts;
 mod actions;
+mod copy;
 mod error;
 mod ingest;
 pub mod jobs;
@@ -33,6 +34,7 @@ use sqlx::{AnyPool, Executor as _};
 
 pub use accounts::{LOGIN_WINDOW, Login, MAX_FAILED_LOGINS, NewSession, TokenInfo, User};
 pub use actions::{Escalation, ReplyOutcome, SendVia};
+pub use copy::CopyReport;
 pub use error::StoreError;
 pub use ingest::{BatchOutcome, HistoryItem, Ingestor, Prepared, QuarantineRow};
 pub use jobs::{Job, JobRow, Singleton};

@@ -98,6 +98,20 @@ pub enum Command {
     /// `import --queue`), and take turns at the singleton duties: the SLA timer that
     /// escalates breaches, and sending queued replies. Stops on Ctrl-C or SIGTERM.
     Worker(WorkerArgs),
+    /// Copy a whole store into another, empty one (e.g. from SQLite to PostgreSQL),
+    /// then check that both hold the same rows (counts and checksums per table).
+    MigrateStore {
+        /// The store to copy: a data directory, sqlite:///PATH/rapport.db or postgres://...
+        #[arg(long)]
+        from: String,
+        /// The empty store to fill: a data directory (created), sqlite:///PATH or
+        /// postgres://... (the database must exist; its tables are created).
+        #[arg(long)]
+        to: String,
+        /// Print the per-table counts and checksums as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Replies queued to be sent through a platform, and their state.
     Outbox {
         /// Send the pending ones now.

@@ -312,7 +312,7 @@ fn workers_carry_on_after_postgresql_restarts() {
     let tmp = TempDir::new().unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/pg-test-server.sh");
     let pg_dir = tmp.path().join("pg");
-    let port = 55_400 + (std::process::id() % 90) as u16;
+    let port = 55_300 + (std::process::id() % 90) as u16;
     let started = Command::new("bash")
         .arg(&script)
         .arg("start")

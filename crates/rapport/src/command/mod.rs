@@ -7,6 +7,7 @@ mod import;
 mod inbox;
 mod init;
 mod listen;
+mod migrate;
 mod report;
 mod serve;
 mod triage;
@@ -121,6 +122,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         } => act::reply(&ctx, id, &text, channel.as_deref(), local, json).await,
         Command::Listen(args) => listen::run(&ctx, &args).await,
         Command::Worker(args) => worker::run(&ctx, &args).await,
+        Command::MigrateStore { from, to, json } => migrate::run(&from, &to, json).await,
         Command::Outbox { send, json } => act::outbox(&ctx, send, json).await,
         Command::User(args) => user::user(&ctx, &args).await,
         Command::Serve {
