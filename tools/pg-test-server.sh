@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL for the tests: its own data directory, trust authentication,
-# listening on 127.0.0.1 only, fsync off (nothing in it outlives the run).
+# listening on 127.0.0.1 only, fsync off unless PG_FSYNC=on (nothing in it outlives the run).
 #
 #   tools/pg-test-server.sh start DIR PORT   prints the database URL to use
 #   tools/pg-test-server.sh restart DIR      stops it (fast) and starts it again
@@ -36,7 +36,7 @@ start)
         -E UTF8 --locale=C > "$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=${PG_FSYNC:-off} -c max_connections=200" \
         start > /dev/null \
         || { cat "$dir/data/server.log" >&2; exit 1; }
     as_owner "$bindir/createdb" -h 127.0.0.1 -p "$port" -U rapport rapport_test

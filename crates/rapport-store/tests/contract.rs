@@ -3590,3 +3590,89 @@ async fn a_reopened_store_sees_everything() {
     assert_eq!(row.assignee.as_deref(), Some("bob"));
     assert_eq!(store.table_counts().await.unwrap()["people"], 4);
 }
+
+// ---------------------------------------------------------------------------------------
+// 10. SLA breaches
+// ---------------------------------------------------------------------------------------
+
+/// A conversation past its due time moves up one band, once per due time, with an
+/// `escalated` event; answered and resolved ones, and ones not yet due, stay as they are.
+#[tokio::test]
+async fn a_breach_escalates_once() {
+    let db = TestDb::new().await;
+    let store = db.create().await;
+    let kit = Kit::plain();
+    write(
+        &store,
+        &kit,
+        &[
+            kit.p3("sla/late", "ann", "my lamp is broken", t0(), None),
+            kit.p3("sla/answered", "bob", "my lamp is broken too", t0(), None),
+            kit.p3(
+                "sla/fresh",
+                "cat",
+                "and mine",
+                t0() + chrono::Duration::days(30),
+                None,
+            ),
+        ],
+    )
+    .await;
+    let late = conv_of(&store, "sla/late").await;
+    let answered = conv_of(&store, "sla/answered").await;
+    let fresh = conv_of(&store, "sla/fresh").await;
+    store
+        .reply(
+            answered,
+            "on it",
+            "alice",
+            t0() + chrono::Duration::minutes(5),
+        )
+        .await
+        .unwrap();
+    let due = store
+        .conversation(late)
+        .await
+        .unwrap()
+        .conversation
+        .due_at
+        .unwrap();
+    let after = due + chrono::Duration::minutes(1);
+
+    assert!(
+        store
+            .escalate_breaches(due - chrono::Duration::seconds(1), "sla-timer", 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let first = store
+        .escalate_breaches(after, "sla-timer", 100)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0].conversation, late);
+    assert_eq!((first[0].from, first[0].to), (Band::P3, Band::P2));
+    assert!(
+        store
+            .escalate_breaches(after, "sla-timer", 100)
+            .await
+            .unwrap()
+            .is_empty(),
+        "twice"
+    );
+    let detail = store.conversation(late).await.unwrap();
+    assert_eq!(detail.conversation.priority, Band::P2);
+    assert_eq!(
+        detail
+            .events
+            .iter()
+            .filter(|e| e.kind == "escalated")
+            .count(),
+        1
+    );
+    for quiet in [answered, fresh] {
+        let d = store.conversation(quiet).await.unwrap();
+        assert!(d.events.iter().all(|e| e.kind != "escalated"), "{quiet}");
+    }
+}
