@@ -294,6 +294,10 @@ pub struct WorkerArgs {
     /// Only run jobs; leave the singleton duties (SLA timer, outbox) to other workers.
     #[arg(long)]
     pub no_duties: bool,
+    /// Seconds a queued reply is left alone (its `rapport reply` may still be sending
+    /// it) before the outbox duty sends it.
+    #[arg(long, default_value_t = 60, hide = true)]
+    pub outbox_settle_seconds: u64,
     /// Print the queue's state (jobs per state, the unfinished ones) and exit.
     #[arg(long)]
     pub status: bool,

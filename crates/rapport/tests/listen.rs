@@ -937,6 +937,92 @@ async fn a_reply_that_cannot_go_out_stays_queued_and_is_sent_once_later() {
     assert!(String::from_utf8_lossy(&show.stdout).contains("(sent through masto)"));
 }
 
+/// A worker killed (SIGKILL) while its outbox duty waits for the platform's answer: the
+/// worker that comes back sends the reply again with the same idempotency key, and the
+/// platform has it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_while_sending_a_reply_sends_it_once_after_restart() {
+    let fake = FakeMastodon::start(MastodonConfig::default().with_fixtures()).await;
+    let data = Data::new(&mastodon_channel(&fake, 1)).await;
+    assert_ok(&data.listen(1.5).await);
+    let conv = data
+        .conversations()
+        .await
+        .into_iter()
+        .find(|c| c.platform == "mastodon")
+        .unwrap();
+    // Queued, not sent: no token in this command's environment.
+    let out = data
+        .cmd()
+        .env_remove(MASTO_TOKEN_ENV)
+        .args([
+            "reply",
+            &conv.id.to_string(),
+            "Sorry, a new one is on its way.",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(fake.requests_to("/api/v1/statuses").is_empty());
+
+    // The platform takes the post but answers late; the worker dies while it waits.
+    fake.delay_next("/api/v1/statuses", Duration::from_secs(20));
+    let worker = |idle: &str| {
+        let mut c = data.cmd();
+        c.args(["worker", "--name", "w1", "--outbox-settle-seconds", "0"])
+            .args(["--exit-when-idle", idle])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        c
+    };
+    let mut first = worker("60").spawn().unwrap();
+    let start = std::time::Instant::now();
+    while fake.requests_to("/api/v1/statuses").is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the worker never sent"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.kill().await.unwrap();
+    assert_eq!(fake.created_statuses().len(), 1);
+
+    // The same worker, restarted, sends it again: one post, the reply marked sent.
+    let out = tokio::time::timeout(Duration::from_secs(60), worker("3").output())
+        .await
+        .expect("the restarted worker did not stop")
+        .unwrap();
+    assert_ok(&out);
+    let posts = fake.requests_to("/api/v1/statuses");
+    assert!(posts.len() >= 2, "the reply was not sent again");
+    let key = posts[0].header("idempotency-key").unwrap().to_owned();
+    assert!(
+        posts
+            .iter()
+            .all(|p| p.header("idempotency-key") == Some(key.as_str()))
+    );
+    assert_eq!(fake.created_statuses().len(), 1, "posted twice");
+    let listed = data
+        .cmd()
+        .args(["outbox", "--json"])
+        .output()
+        .await
+        .unwrap();
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert!(
+        listed.as_array().unwrap().is_empty(),
+        "still pending: {listed}"
+    );
+    let show = data
+        .cmd()
+        .args(["show", &conv.id.to_string()])
+        .output()
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&show.stdout).contains("(sent through masto)"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_answers_a_token_made_on_the_command_line() {
     let data = Data::new("").await;

@@ -122,7 +122,7 @@ pub async fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitCode> {
         let config = config.clone();
         tokio::spawn(async move {
             loop {
-                if let Err(e) = send_pending(&store, &config).await {
+                if let Err(e) = send_pending(&store, &config, OUTBOX_SETTLE).await {
                     tracing::warn!("outbox: {e:#}");
                 }
                 tokio::time::sleep(OUTBOX_EVERY).await;
@@ -266,9 +266,14 @@ fn chosen(config: &Config, names: &[String], ctx: &Ctx) -> Result<Vec<ChannelCon
         .collect()
 }
 
-pub(crate) async fn send_pending(store: &Store, config: &Config) -> Result<()> {
-    // A reply written a moment ago is being sent by the `rapport reply` that wrote it.
-    let settled = Utc::now() - chrono::Duration::seconds(60);
+/// How long a reply must have been left alone before a listener or worker sends it: a
+/// reply written a moment ago is being sent by the `rapport reply` that wrote it.
+pub const OUTBOX_SETTLE: Duration = Duration::from_secs(60);
+
+/// Sends the queued replies that nothing touched for `settle`.
+pub(crate) async fn send_pending(store: &Store, config: &Config, settle: Duration) -> Result<()> {
+    let settled = Utc::now()
+        - chrono::Duration::from_std(settle).unwrap_or_else(|_| chrono::Duration::seconds(60));
     for row in store.pending_outbox_since(None, Some(settled)).await? {
         match send_one(store, config, &row).await? {
             Outcome::Sent { remote_id, .. } => {

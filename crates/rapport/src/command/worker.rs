@@ -66,6 +66,7 @@ pub async fn run(ctx: &Ctx, args: &WorkerArgs) -> Result<ExitCode> {
         ingestor: None,
         name,
         lease,
+        outbox_settle: Duration::from_secs(args.outbox_settle_seconds),
         duties: Vec::new(),
     };
     tracing::info!(
@@ -145,6 +146,8 @@ struct Worker<'a> {
     ingestor: Option<Ingestor<'a>>,
     name: String,
     lease: Duration,
+    /// How long a queued reply is left alone before this worker sends it.
+    outbox_settle: Duration,
     /// The singleton duties this worker holds.
     duties: Vec<Singleton>,
 }
@@ -310,7 +313,9 @@ impl Worker<'_> {
         for name in names {
             let done = match name.as_str() {
                 SLA_TIMER => self.sla_timer().await,
-                OUTBOX => super::listen::send_pending(self.store, self.config).await,
+                OUTBOX => {
+                    super::listen::send_pending(self.store, self.config, self.outbox_settle).await
+                }
                 _ => Ok(()),
             };
             if let Err(e) = done {
