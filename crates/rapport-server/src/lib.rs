@@ -149,6 +149,7 @@ pub async fn serve_with_listener(
             }
         }));
     }
+    let follower = tokio::spawn(follow_changes(state.clone()));
     let router = app_with_webhooks(state, secrets, jobs);
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
@@ -156,5 +157,35 @@ pub async fn serve_with_listener(
     if let Some(writer) = writer {
         writer.abort();
     }
+    follower.abort();
     served
+}
+
+/// Tells live listeners about changes made by other processes too (`rapport listen`, a
+/// worker, another server over the same PostgreSQL): every second, the conversations
+/// of the events logged since the last look.
+async fn follow_changes(state: AppState) {
+    let store = state.store().clone();
+    let mut follower = loop {
+        match store.last_event_seq().await {
+            Ok(seq) => break rapport_store::EventFollower::after(seq),
+            Err(e) => {
+                tracing::warn!("live updates: cannot read the event log ({e}); trying again");
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            }
+        }
+    };
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match store.changed_since(&mut follower).await {
+            Ok(ids) => {
+                for id in ids {
+                    state.changed(id);
+                }
+            }
+            Err(e) => tracing::debug!("live updates: cannot read the event log: {e}"),
+        }
+    }
 }

@@ -18,6 +18,7 @@ pub mod accounts;
 mod actions;
 mod copy;
 mod error;
+mod follow;
 mod ingest;
 pub mod jobs;
 pub mod outbox;
@@ -36,6 +37,7 @@ pub use accounts::{LOGIN_WINDOW, Login, MAX_FAILED_LOGINS, NewSession, TokenInfo
 pub use actions::{Escalation, ReplyOutcome, SendVia};
 pub use copy::CopyReport;
 pub use error::StoreError;
+pub use follow::{EventFollower, GAP_PATIENCE};
 pub use ingest::{BatchOutcome, HistoryItem, Ingestor, Prepared, QuarantineRow};
 pub use jobs::{Job, JobRow, Singleton};
 pub use read::{

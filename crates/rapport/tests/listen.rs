@@ -8,7 +8,7 @@
 mod fakes;
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -1084,5 +1084,34 @@ async fn serve_answers_a_token_made_on_the_command_line() {
     assert_eq!(inbox.status(), 200);
     let body: Value = inbox.json().await.unwrap();
     assert_eq!(body["items"], json!([]));
+
+    // Changes made by another process (here an import) reach the live event stream.
+    let mut events = client
+        .get(format!("{base}/api/v1/events"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/support_thread.csv");
+    let out = data
+        .cmd()
+        .arg("import")
+        .arg(&fixture)
+        .args(["--platform", "twitter"])
+        .output()
+        .await
+        .unwrap();
+    assert_ok(&out);
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !seen.contains("event: conversation") {
+        let chunk = tokio::time::timeout_at(deadline, events.chunk())
+            .await
+            .expect("no live event for the other process's changes")
+            .unwrap()
+            .expect("the event stream ended");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
     child.start_kill().unwrap();
 }
