@@ -43,8 +43,11 @@ env -u RAPPORT_TEST_DATABASE_URL -u RAPPORT_DATABASE_URL cargo test --workspace 
 pg_dir="$(mktemp -d)"
 trap 'tools/pg-test-server.sh stop "$pg_dir"' EXIT
 pg_url="$(tools/pg-test-server.sh start "$pg_dir" "${RAPPORT_TEST_PG_PORT:-55439}")"
-RAPPORT_TEST_DATABASE_URL="$pg_url" cargo test --locked -p rapport-store
-RAPPORT_TEST_DATABASE_URL="$pg_url" cargo test --locked -p rapport --test worker --test migrate --test demo
+# (--workspace with --test names, not -p: the same feature set as above, so nothing is
+# built again.)
+RAPPORT_TEST_DATABASE_URL="$pg_url" cargo test --workspace --locked \
+    --test contract --test jobs --test store --test accounts \
+    --test worker --test migrate --test demo
 
 # The web UI in a real browser, against the binary the tests just built.
 if [ "$browser" = yes ]; then

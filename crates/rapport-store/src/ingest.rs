@@ -315,14 +315,7 @@ impl Ingestor<'_> {
         if let Some((id, followers)) = self.people.get_mut(&key) {
             if m.followers.is_some() && m.followers != *followers {
                 *followers = m.followers;
-                sqlx::query(
-                    "UPDATE identities SET followers = $1 WHERE platform = $2 AND handle = $3",
-                )
-                .bind(m.followers.map(|f| f as i64))
-                .bind(&m.platform)
-                .bind(&m.author)
-                .execute(&mut *conn)
-                .await?;
+                update_followers(conn, m).await?;
             }
             return Ok(*id);
         }
@@ -336,14 +329,7 @@ impl Ingestor<'_> {
             Some((id,)) => {
                 if m.followers.is_some() {
                     // The last seen count, whoever stored the person first.
-                    sqlx::query(
-                        "UPDATE identities SET followers = $1 WHERE platform = $2 AND handle = $3",
-                    )
-                    .bind(m.followers.map(|f| f as i64))
-                    .bind(&m.platform)
-                    .bind(&m.author)
-                    .execute(&mut *conn)
-                    .await?;
+                    update_followers(conn, m).await?;
                 }
                 id
             }
@@ -800,6 +786,17 @@ async fn load_conv(conn: &mut AnyConnection, id: i64) -> Result<Conv, StoreError
         assignee: row.try_get(4)?,
         due_at: row.try_get(5)?,
     })
+}
+
+/// The author's follower count as `m` last saw it.
+async fn update_followers(conn: &mut AnyConnection, m: &NewMessage) -> Result<(), StoreError> {
+    sqlx::query("UPDATE identities SET followers = $1 WHERE platform = $2 AND handle = $3")
+        .bind(m.followers.map(|f| f as i64))
+        .bind(&m.platform)
+        .bind(&m.author)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Recomputes a conversation's derived times and counts from its messages.
