@@ -453,3 +453,37 @@ fn a_full_disk_is_a_clear_error_and_leaves_a_sound_store() {
     let (counts, _) = rt.block_on(place.content());
     assert_eq!(counts["messages"], 20_000);
 }
+
+#[test]
+fn queued_bad_rows_are_quarantined_by_the_worker() {
+    let tmp = TempDir::new().unwrap();
+    let place = Place::new(tmp.path(), "bad", None);
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad_rows.csv");
+    let out = place
+        .rapport()
+        .arg("import")
+        .arg(&fixture)
+        .args(["--queue", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "as a plain import with bad rows"
+    );
+    let queued: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (queued["rows"].as_u64(), queued["bad_rows"].as_u64()),
+        (Some(4), Some(6))
+    );
+    let (jobs, _) = finished(place.worker("w", 60, 1));
+    assert_eq!(jobs.len(), 1);
+    let (quarantined, counts) = runtime().block_on(async {
+        let store = place.store().await;
+        (
+            store.quarantine(100).await.unwrap(),
+            store.table_counts().await.unwrap(),
+        )
+    });
+    assert_eq!((quarantined.len(), counts["messages"]), (6, 4));
+}

@@ -236,5 +236,10 @@ async fn queue(
         );
     }
     store.clone().close().await;
-    Ok(ExitCode::SUCCESS)
+    // As a plain import: 3 when some rows will be quarantined.
+    Ok(if bad_rows > 0 {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
