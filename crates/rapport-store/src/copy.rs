@@ -323,15 +323,11 @@ impl Store {
             .await?;
         }
         // The merge pointers, now that every conversation exists.
-        let mut pointers: Vec<(i64, i64)> = Vec::new();
-        {
-            let rows: Vec<(i64, i64)> = sqlx::query_as(
-                "SELECT id, merged_into FROM conversations WHERE merged_into IS NOT NULL ORDER BY id",
-            )
-            .fetch_all(&self.pool)
-            .await?;
-            pointers.extend(rows);
-        }
+        let pointers: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT id, merged_into FROM conversations WHERE merged_into IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         for (id, into) in pointers {
             sqlx::query("UPDATE conversations SET merged_into = $1 WHERE id = $2")
                 .bind(into)

@@ -62,10 +62,6 @@ pub async fn run(ctx: &Ctx, args: &DemoArgs) -> Result<ExitCode> {
         }
     }
     let now = ctx.now()?;
-    if ctx.database_url.is_some() {
-        std::fs::create_dir_all(&ctx.data_dir)
-            .with_context(|| format!("cannot create {}", ctx.data_dir.display()))?;
-    }
     let store = ctx.create_store().await?;
     let data = generate(args.seed, now);
     if !ctx.config_path.exists() {

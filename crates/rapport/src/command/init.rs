@@ -7,10 +7,6 @@ use anyhow::{Context as _, Result};
 use super::Ctx;
 
 pub async fn run(ctx: &Ctx, force: bool) -> Result<ExitCode> {
-    if ctx.database_url.is_some() {
-        std::fs::create_dir_all(&ctx.data_dir)
-            .with_context(|| format!("cannot create {}", ctx.data_dir.display()))?;
-    }
     let store = ctx.create_store().await?;
     let wrote = if ctx.config_path.exists() && !force {
         false

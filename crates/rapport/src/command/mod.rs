@@ -54,18 +54,28 @@ impl Ctx {
         }
     }
 
+    /// The database URL, when the store is not the data directory's SQLite file.
+    fn database_url(&self) -> Option<&str> {
+        self.database_url.as_deref().filter(|u| !u.is_empty())
+    }
+
     /// Opens the existing store: the database URL's, or the data directory's.
     pub async fn store(&self) -> Result<Store> {
-        match self.database_url.as_deref().filter(|u| !u.is_empty()) {
+        match self.database_url() {
             Some(url) => Ok(Store::connect(url).await?),
             None => Ok(Store::open(&self.data_dir).await?),
         }
     }
 
-    /// Creates the store (or opens it if it exists), with its schema up to date.
+    /// Creates the store (or opens it if it exists), with its schema up to date. With a
+    /// database URL the data directory is still created: rapport.toml lives there.
     pub async fn create_store(&self) -> Result<Store> {
-        match self.database_url.as_deref().filter(|u| !u.is_empty()) {
-            Some(url) => Ok(Store::connect(url).await?),
+        match self.database_url() {
+            Some(url) => {
+                std::fs::create_dir_all(&self.data_dir)
+                    .with_context(|| format!("cannot create {}", self.data_dir.display()))?;
+                Ok(Store::connect(url).await?)
+            }
             None => Ok(Store::create(&self.data_dir).await?),
         }
     }
@@ -73,7 +83,7 @@ impl Ctx {
     /// Where the store is, for messages: the database URL without its password, or the
     /// data directory.
     pub fn store_location(&self) -> String {
-        match self.database_url.as_deref().filter(|u| !u.is_empty()) {
+        match self.database_url() {
             Some(url) => rapport_store::redact(url),
             None => self.data_dir.display().to_string(),
         }

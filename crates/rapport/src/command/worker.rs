@@ -83,8 +83,18 @@ pub async fn run(ctx: &Ctx, args: &WorkerArgs) -> Result<ExitCode> {
     let mut next_duty = Instant::now();
     let mut backoff = Duration::from_millis(500);
     loop {
-        if !args.no_duties && Instant::now() >= next_duty {
-            worker.duties().await;
+        if Instant::now() >= next_duty {
+            // Every worker gives up jobs that used all their attempts; the singleton
+            // duties are for those that take them.
+            if let Err(e) = store.fail_exhausted_jobs(Utc::now()).await {
+                tracing::warn!(
+                    "worker {}: cannot check for exhausted jobs: {e}",
+                    worker.name
+                );
+            }
+            if !args.no_duties {
+                worker.duties().await;
+            }
             next_duty = Instant::now() + DUTY_EVERY;
         }
         let wait = match store.claim_jobs(&worker.name, 1, lease, Utc::now()).await {
@@ -277,10 +287,6 @@ impl Worker<'_> {
     async fn duties(&mut self) {
         let now = Utc::now();
         let lease = DUTY_EVERY * 3;
-        if let Err(e) = self.store.fail_exhausted_jobs(now).await {
-            tracing::warn!("worker {}: cannot check for exhausted jobs: {e}", self.name);
-            return;
-        }
         // Keep the duties still held; a lost one (the database restarted) is taken again
         // below if no other worker took it meanwhile.
         let mut held = Vec::new();
