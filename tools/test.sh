@@ -47,7 +47,7 @@ pg_url="$(tools/pg-test-server.sh start "$pg_dir" "${RAPPORT_TEST_PG_PORT:-55439
 # built again.)
 RAPPORT_TEST_DATABASE_URL="$pg_url" cargo test --workspace --locked \
     --test contract --test jobs --test store --test accounts \
-    --test worker --test migrate --test demo
+    --test worker --test migrate --test demo --test alerts
 
 # The web UI in a real browser, against the binary the tests just built.
 if [ "$browser" = yes ]; then

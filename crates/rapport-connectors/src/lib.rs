@@ -7,6 +7,7 @@
 //!   (`convert.rs`): [`bluesky`], [`mastodon`], [`rss`] and [`webhook`].
 #![deny(missing_docs)]
 
+pub mod alerts;
 pub mod bluesky;
 pub mod credentials;
 pub mod html;

@@ -645,7 +645,7 @@ impl Read for Generated {
                     format!(
                         "{n},user{},{},2017-10-11 06:55:44,\"message number {n}, with &amp; in it\"\n",
                         n % 97,
-                        if n % 3 == 0 { "False" } else { "True" }
+                        if n.is_multiple_of(3) { "False" } else { "True" }
                     )
                     .as_bytes(),
                 );

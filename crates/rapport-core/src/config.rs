@@ -7,9 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::channel::{ChannelConfig, ChannelError};
 use crate::intent::IntentConfig;
+use crate::listening::{TopicConfig, TopicError, TopicMatcher};
 use crate::priority::PriorityConfig;
 use crate::routing::Rule;
 use crate::sla::{BusinessHours, Calendar, SlaPolicy};
+use crate::spike::{AlertsConfig, AlertsConfigError};
 
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -32,6 +34,11 @@ pub struct Config {
     /// Where rapport listens and answers.
     #[serde(rename = "channel")]
     pub channels: Vec<ChannelConfig>,
+    /// Listening queries: named topics matched on every message.
+    #[serde(rename = "topic")]
+    pub topics: Vec<TopicConfig>,
+    /// Spike alerts.
+    pub alerts: AlertsConfig,
 }
 
 /// The `[organisation]` section.
@@ -105,6 +112,12 @@ pub enum ConfigError {
     /// A channel is wrong.
     #[error(transparent)]
     Channel(#[from] ChannelError),
+    /// A listening topic is wrong.
+    #[error(transparent)]
+    Topic(#[from] TopicError),
+    /// The `[alerts]` section is wrong.
+    #[error(transparent)]
+    Alerts(#[from] AlertsConfigError),
     /// Band thresholds out of order.
     #[error("[priority.bands] must have p1 > p2 > p3 (got {p1}, {p2}, {p3})")]
     Bands {
@@ -140,13 +153,13 @@ impl Config {
             }
         }
         for rule in &self.rules {
-            if let Some(t) = &rule.then.team {
-                if !seen.contains(t.as_str()) {
-                    return Err(ConfigError::UnknownTeam {
-                        rule: rule.name.clone(),
-                        team: t.clone(),
-                    });
-                }
+            if let Some(t) = &rule.then.team
+                && !seen.contains(t.as_str())
+            {
+                return Err(ConfigError::UnknownTeam {
+                    rule: rule.name.clone(),
+                    team: t.clone(),
+                });
             }
         }
         let mut names = HashSet::new();
@@ -156,6 +169,8 @@ impl Config {
             }
             channel.validate()?;
         }
+        TopicMatcher::new(&self.topics)?;
+        self.alerts.validate()?;
         let b = &self.priority.bands;
         if !(b.p1 > b.p2 && b.p2 > b.p3) {
             return Err(ConfigError::Bands {

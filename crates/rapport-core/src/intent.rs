@@ -382,10 +382,10 @@ impl IntentRules {
                 format!("compound {compound:.3} ≤ {}", self.complaint_compound),
             );
         }
-        if let Some(cue) = found[5] {
-            if compound > -0.05 {
-                return decide(Intent::Praise, format!("praise cue \"{cue}\""));
-            }
+        if let Some(cue) = found[5]
+            && compound > -0.05
+        {
+            return decide(Intent::Praise, format!("praise cue \"{cue}\""));
         }
         if compound >= self.praise_compound {
             return decide(

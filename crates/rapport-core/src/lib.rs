@@ -9,6 +9,7 @@
 //! - [`metrics`]: FRT, NRT, response rate, resolution time, SLA attainment and the rest,
 //!   exactly as `docs/metrics.md` defines them.
 //! - [`config`]: the typed form of `rapport.toml`; [`channel`]: its `[[channel]]`s.
+//! - [`listening`]: listening topics, matched in one pass; [`spike`]: spike detection.
 //! - [`access`]: the roles and what each may do.
 #![deny(missing_docs)]
 
@@ -16,12 +17,14 @@ pub mod access;
 pub mod channel;
 pub mod config;
 pub mod intent;
+pub mod listening;
 pub mod metrics;
 pub mod model;
 pub mod priority;
 pub mod routing;
 pub mod sentiment;
 pub mod sla;
+pub mod spike;
 pub mod triage;
 
 pub use model::*;

@@ -114,10 +114,10 @@ pub struct RouteDecision {
 impl When {
     /// Whether every given condition holds.
     pub fn matches(&self, input: &RouteInput<'_>) -> bool {
-        if let Some(i) = &self.intent {
-            if !i.contains(&input.intent) {
-                return false;
-            }
+        if let Some(i) = &self.intent
+            && !i.contains(&input.intent)
+        {
+            return false;
         }
         if self.min_followers.is_some_and(|m| input.followers < m) {
             return false;

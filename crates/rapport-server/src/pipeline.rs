@@ -3,6 +3,7 @@
 
 use rapport_core::config::Config;
 use rapport_core::intent::IntentRulesError;
+use rapport_core::listening::{TopicError, TopicMatcher};
 use rapport_core::routing::{RouteInput, route};
 use rapport_core::triage::{Reach, Triager};
 use rapport_core::{Direction, NewMessage};
@@ -12,15 +13,33 @@ use rapport_store::Prepared;
 pub struct Pipeline {
     config: Config,
     triager: Triager,
+    topics: TopicMatcher,
+}
+
+/// A configuration the pipeline cannot be built from.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The intent cues.
+    #[error(transparent)]
+    Intent(#[from] IntentRulesError),
+    /// The listening topics.
+    #[error(transparent)]
+    Topic(#[from] TopicError),
 }
 
 impl Pipeline {
     /// Builds the pipeline.
-    pub fn new(config: &Config) -> Result<Self, IntentRulesError> {
+    pub fn new(config: &Config) -> Result<Self, PipelineError> {
         Ok(Self {
             config: config.clone(),
             triager: Triager::new(&config.intent, &config.priority)?,
+            topics: TopicMatcher::new(&config.topics)?,
         })
+    }
+
+    /// The listening topics, compiled.
+    pub fn topics(&self) -> &TopicMatcher {
+        &self.topics
     }
 
     /// Triage and route one message.
@@ -50,12 +69,14 @@ impl Pipeline {
                 text: &message.text,
             },
         );
+        let topics = self.topics.topics_of(&message.text, &message.platform);
         Prepared {
             message,
             triage,
             route,
             reply_ref: None,
             html: None,
+            topics,
         }
     }
 }

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use rapport_core::config::Config;
+use rapport_core::listening::{ShareOfVoice, TopicKind, share_of_voice};
 use rapport_core::metrics::{Period, Report, report_with_calendars};
+use rapport_core::spike::Alert;
 use rapport_store::{Store, StoreError};
 use serde::Serialize;
 
@@ -18,6 +20,37 @@ pub struct ReportOut {
     pub team: Option<String>,
     /// Conversations opened per band.
     pub by_priority: BTreeMap<String, i64>,
+    /// Topics, share of voice and spike alerts (organisation-wide: absent from a team's
+    /// report).
+    pub listening: Option<Listening>,
+}
+
+/// One topic over the span.
+#[derive(Debug, Clone, Serialize)]
+pub struct TopicLine {
+    /// The topic.
+    pub topic: String,
+    /// Its kind (brand, product, competitor, campaign, other).
+    pub kind: String,
+    /// Inbound messages that matched it.
+    pub messages: i64,
+    /// Distinct authors.
+    pub authors: i64,
+    /// (positive − negative) ÷ messages.
+    pub net_sentiment: Option<f64>,
+    /// negative ÷ messages.
+    pub negative_share: Option<f64>,
+}
+
+/// The listening part of a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listening {
+    /// Every configured topic, in configuration order (zero when nothing matched).
+    pub topics: Vec<TopicLine>,
+    /// Brand against competitor topics; absent when no topic is of either kind.
+    pub share_of_voice: Option<ShareOfVoice>,
+    /// Spike alerts raised for buckets in the span, newest first (at most 20).
+    pub alerts: Vec<Alert>,
 }
 
 /// A report that cannot be made.
@@ -110,9 +143,65 @@ pub async fn build(
         &calendars,
     );
     let by_priority = store.opened_by_band(since, until, team).await?;
+    let listening = match team {
+        Some(_) => None,
+        None => Some(listening(store, config, since, until).await?),
+    };
     Ok(ReportOut {
         report,
         team: team.map(str::to_owned),
         by_priority,
+        listening,
+    })
+}
+
+async fn listening(
+    store: &Store,
+    config: &Config,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+) -> Result<Listening, StoreError> {
+    let volumes = store.topic_volumes(since, until).await?;
+    let topics = config
+        .topics
+        .iter()
+        .map(|t| {
+            let v = volumes.iter().find(|v| v.topic == t.name);
+            let (messages, positive, negative, authors) = v.map_or((0, 0, 0, 0), |v| {
+                (v.messages, v.positive, v.negative, v.authors)
+            });
+            TopicLine {
+                topic: t.name.clone(),
+                kind: t.kind.as_str().to_owned(),
+                messages,
+                authors,
+                net_sentiment: (messages > 0)
+                    .then(|| (positive - negative) as f64 / messages as f64),
+                negative_share: (messages > 0).then(|| negative as f64 / messages as f64),
+            }
+        })
+        .collect();
+    let of_kind = |k: TopicKind| -> Vec<String> {
+        config
+            .topics
+            .iter()
+            .filter(|t| t.kind == k)
+            .map(|t| t.name.clone())
+            .collect()
+    };
+    let (brand, competitors) = (of_kind(TopicKind::Brand), of_kind(TopicKind::Competitor));
+    let share_of_voice = if brand.is_empty() && competitors.is_empty() {
+        None
+    } else {
+        let (ours, theirs) = store
+            .voice_counts(&brand, &competitors, since, until)
+            .await?;
+        Some(share_of_voice(ours, theirs))
+    };
+    let alerts = store.alerts(since, until, 20).await?;
+    Ok(Listening {
+        topics,
+        share_of_voice,
+        alerts,
     })
 }

@@ -130,6 +130,7 @@ fn prepared(config: &Config, i: usize) -> Prepared {
         route,
         reply_ref: None,
         html: None,
+        topics: Vec::new(),
     }
 }
 

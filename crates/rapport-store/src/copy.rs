@@ -32,6 +32,9 @@ const TABLES: &[(&str, &str)] = &[
     ("login_failures", "id"),
     ("jobs", "id"),
     ("singleton_leases", "name"),
+    ("message_topics", "topic, message_id"),
+    ("spike_state", "series"),
+    ("alerts", "id"),
 ];
 
 /// Tables that are not data: the store's own bookkeeping.

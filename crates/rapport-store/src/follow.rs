@@ -54,10 +54,10 @@ impl EventFollower {
             if seq <= self.floor || !self.seen.insert(seq) {
                 continue;
             }
-            if let Some(c) = conversation {
-                if !out.contains(&c) {
-                    out.push(c);
-                }
+            if let Some(c) = conversation
+                && !out.contains(&c)
+            {
+                out.push(c);
             }
         }
         loop {

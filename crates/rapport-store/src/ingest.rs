@@ -29,6 +29,8 @@ pub struct Prepared {
     /// The message as the platform sent it, when that was HTML (untrusted: sanitise it
     /// before showing it).
     pub html: Option<String>,
+    /// The listening topics it matched; its conversation gets the label `topic:<name>`.
+    pub topics: Vec<String>,
 }
 
 /// One step of replayed history: a message, or a conversation being resolved.
@@ -278,11 +280,11 @@ impl Ingestor<'_> {
             .await?;
         }
         self.save_cursors(&mut tx).await?;
-        if let Some((id, worker)) = job {
-            if !crate::jobs::complete_in(&mut tx, id, worker, now).await? {
-                tx.rollback().await?;
-                return Err(StoreError::LeaseLost(id));
-            }
+        if let Some((id, worker)) = job
+            && !crate::jobs::complete_in(&mut tx, id, worker, now).await?
+        {
+            tx.rollback().await?;
+            return Err(StoreError::LeaseLost(id));
         }
         tx.commit().await?;
         Ok(out)
@@ -444,6 +446,37 @@ impl Ingestor<'_> {
             (Direction::Outbound, None) => None,
         };
         self.adopt_children(conn, m, conv_id, now).await?;
+        for topic in &p.topics {
+            sqlx::query(
+                "INSERT INTO message_topics (topic, message_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(topic)
+            .bind(msg_id)
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
+            if let Some(c) = conv_id {
+                let label = format!("topic:{topic}");
+                let added = sqlx::query(
+                    "INSERT INTO conversation_labels (conversation_id, label) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                )
+                .bind(c)
+                .bind(&label)
+                .execute(&mut *conn)
+                .await?;
+                if added.rows_affected() > 0 {
+                    event(
+                        conn,
+                        Some(c),
+                        "labelled",
+                        "system",
+                        at,
+                        json!({"label": label}),
+                    )
+                    .await?;
+                }
+            }
+        }
         Ok(Some(opened))
     }
 
@@ -748,10 +781,10 @@ impl Ingestor<'_> {
                         }
                         let status: Option<String> = row.try_get(3)?;
                         let assignee: Option<String> = row.try_get(4)?;
-                        if status.as_deref() != Some("resolved") {
-                            if let Some(a) = assignee {
-                                self.adjust_load(&a, -1);
-                            }
+                        if status.as_deref() != Some("resolved")
+                            && let Some(a) = assignee
+                        {
+                            self.adjust_load(&a, -1);
                         }
                         self.merge(conn, c, target, now).await?;
                     }

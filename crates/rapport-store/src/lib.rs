@@ -21,6 +21,7 @@ mod error;
 mod follow;
 mod ingest;
 pub mod jobs;
+mod listening;
 pub mod outbox;
 mod read;
 
@@ -40,6 +41,8 @@ pub use error::StoreError;
 pub use follow::{EventFollower, GAP_PATIENCE};
 pub use ingest::{BatchOutcome, HistoryItem, Ingestor, Prepared, QuarantineRow};
 pub use jobs::{Job, JobRow, Singleton};
+pub use listening::TopicVolume;
+pub use rapport_core::spike::Alert;
 pub use read::{
     ConversationDetail, ConversationRow, EventRow, IdentityRow, InboxCursor, InboxFilter,
     MessageRow, NoteRow, PersonDetail, QuarantineEntry, ReportFacts, Summary,

@@ -144,6 +144,7 @@ impl Kit {
             route,
             reply_ref: None,
             html: None,
+            topics: Vec::new(),
         }
     }
 

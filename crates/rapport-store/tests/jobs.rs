@@ -154,6 +154,7 @@ async fn an_ingest_batch_of_a_lost_job_writes_nothing() {
         },
         reply_ref: None,
         html: None,
+        topics: Vec::new(),
     };
     let mut ingestor = store.ingestor(&config).await.unwrap();
     let err = ingestor

@@ -51,6 +51,7 @@ fn prepare(config: &Config, m: NewMessage) -> Prepared {
         route,
         reply_ref: None,
         html: None,
+        topics: Vec::new(),
     }
 }
 

@@ -196,8 +196,40 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Spike alerts: list them; `check` scores the settled 5-minute buckets now and
+    /// sends new alerts to the [alerts] webhook.
+    Alerts(AlertsArgs),
     /// Print the default configuration.
     DefaultConfig,
+}
+
+/// `rapport alerts`.
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// What to do (list when absent).
+    #[command(subcommand)]
+    pub command: Option<AlertsCommand>,
+    /// Only alerts from: a duration back from now (`7d`, `24h`) or a date.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// At most this many, newest first.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rapport alerts check`.
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Score every bucket that has settled since the last check, raise alerts, and send
+    /// the ones waiting to the webhook. Exit code 1 when the webhook refused some.
+    Check {
+        /// Print JSON: the new alerts and how many were sent.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `rapport listen`.

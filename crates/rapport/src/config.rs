@@ -13,7 +13,7 @@ pub const DEFAULT_CONFIG: &str = include_str!("default_config.toml");
 
 /// The sections an environment variable may set (`RAPPORT_<SECTION>__<KEY>`); other
 /// `RAPPORT_*` variables (`RAPPORT_DATA_DIR`, `RAPPORT_NOW`, ...) are not configuration.
-const SECTIONS: &[&str] = &["organisation", "priority", "intent", "sla"];
+const SECTIONS: &[&str] = &["organisation", "priority", "intent", "sla", "alerts"];
 
 /// Parses configuration text with the environment layered over it.
 pub fn parse(text: &str, origin: &str, env: &BTreeMap<String, String>) -> Result<Config> {
@@ -118,18 +118,47 @@ mod tests {
         assert_eq!(c.priority.bands.band(24.0), Band::P2);
     }
 
-    #[test]
-    fn the_commented_channel_examples_are_valid() {
-        // Uncommenting the examples of the default file gives a working configuration.
-        let start = DEFAULT_CONFIG.find("# [[channel]]").unwrap();
-        let examples: String = DEFAULT_CONFIG[start..]
+    /// The default file with the commented example block that starts at `marker`
+    /// (up to the next blank line) uncommented.
+    fn uncommented(marker: &str) -> String {
+        let start = DEFAULT_CONFIG.find(marker).unwrap();
+        let len = DEFAULT_CONFIG[start..]
+            .find("\n\n")
+            .unwrap_or(DEFAULT_CONFIG.len() - start);
+        let examples: String = DEFAULT_CONFIG[start..start + len]
             .lines()
             .map(|l| l.trim_start_matches('#').trim_start())
             .collect::<Vec<_>>()
             .join("\n");
-        let uncommented = format!("{}\n{examples}\n", &DEFAULT_CONFIG[..start]);
-        let c = parse(&uncommented, "uncommented default", &BTreeMap::new()).unwrap();
+        format!(
+            "{}\n{examples}\n{}",
+            &DEFAULT_CONFIG[..start],
+            &DEFAULT_CONFIG[start + len..]
+        )
+    }
+
+    #[test]
+    fn the_commented_channel_examples_are_valid() {
+        // Uncommenting the examples of the default file gives a working configuration.
+        let c = parse(
+            &uncommented("# [[channel]]"),
+            "uncommented default",
+            &BTreeMap::new(),
+        )
+        .unwrap();
         assert_eq!(c.channels.len(), 4);
+    }
+
+    #[test]
+    fn the_commented_topic_examples_are_valid() {
+        let c = parse(
+            &uncommented("# [[topic]]"),
+            "uncommented default",
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        assert_eq!(c.topics.len(), 2);
+        assert_eq!(c.alerts.bucket_minutes, 5);
     }
 
     #[test]

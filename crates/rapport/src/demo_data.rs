@@ -1739,10 +1739,10 @@ fn next_open(t: DateTime<Utc>) -> DateTime<Utc> {
         let date = t.date_naive() + Duration::days(offset);
         let (open, close) = hours_of(date.weekday());
         let at = |h: u32| date.and_hms_opt(h, 0, 0).map(|n| n.and_utc());
-        if let (Some(o), Some(c)) = (at(open), at(close)) {
-            if t < c {
-                return if t < o { o } else { t };
-            }
+        if let (Some(o), Some(c)) = (at(open), at(close))
+            && t < c
+        {
+            return if t < o { o } else { t };
         }
     }
     t

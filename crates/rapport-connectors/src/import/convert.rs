@@ -256,14 +256,13 @@ pub(crate) fn clean_id(v: &str) -> Result<Option<String>, String> {
     if is_none_like(v) {
         return Ok(None);
     }
-    if let Some((int, frac)) = v.split_once('.') {
-        if !int.is_empty()
-            && int.bytes().all(|b| b.is_ascii_digit())
-            && !frac.is_empty()
-            && frac.bytes().all(|b| b == b'0')
-        {
-            return Ok(Some(int.to_string()));
-        }
+    if let Some((int, frac)) = v.split_once('.')
+        && !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && !frac.is_empty()
+        && frac.bytes().all(|b| b == b'0')
+    {
+        return Ok(Some(int.to_string()));
     }
     let looks_scientific = v.len() > 2
         && v.bytes().next().is_some_and(|b| b.is_ascii_digit())

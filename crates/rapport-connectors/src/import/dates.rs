@@ -106,10 +106,10 @@ impl DateParser {
         if s.is_empty() {
             return None;
         }
-        if let Some(fmt) = &self.custom {
-            if let Some(d) = with_format(s, fmt) {
-                return Some(d);
-            }
+        if let Some(fmt) = &self.custom
+            && let Some(d) = with_format(s, fmt)
+        {
+            return Some(d);
         }
         let last = self.last.get();
         if let Some(d) = BUILTINS.get(last).and_then(|b| b.parse(s)) {

@@ -335,10 +335,10 @@ impl<R: Read> Importer<R> {
     /// `author`, `platform_id`, `created_at`). Also fails on a UTF-16 file, a JSON array
     /// given as JSONL, an invalid `--date-format`, or an I/O error.
     pub fn new(reader: R, options: ImportOptions) -> Result<Self, ImportError> {
-        if let Some(f) = &options.date_format {
-            if !dates::valid_format(f) {
-                return Err(ImportError::BadDateFormat(f.clone()));
-            }
+        if let Some(f) = &options.date_format
+            && !dates::valid_format(f)
+        {
+            return Err(ImportError::BadDateFormat(f.clone()));
         }
         let ctx = Ctx {
             platform: options
@@ -775,10 +775,10 @@ fn lookup_in<'v>(obj: &'v Map<String, Value>, key: &str, fold: bool) -> Option<&
     } else {
         Cow::Owned(normalize_name(key))
     };
-    if fold || wanted != key {
-        if let Some((_, v)) = obj.iter().find(|(k, _)| same_name(k, &wanted)) {
-            return Some(v);
-        }
+    if (fold || wanted != key)
+        && let Some((_, v)) = obj.iter().find(|(k, _)| same_name(k, &wanted))
+    {
+        return Some(v);
     }
     let (head, rest) = key.split_once('.')?;
     match lookup_in(obj, head, fold)? {

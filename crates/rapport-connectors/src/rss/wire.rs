@@ -55,10 +55,11 @@ pub(crate) fn scan_entries(body: &[u8]) -> Vec<RawEntry> {
         let tag = &rest[1..tag_len - 1];
         pos = start + tag_len;
         if let Some(name) = tag.strip_prefix('/') {
-            if current.is_some() && local_name(name.trim()) == open_name {
-                if let Some(entry) = current.take() {
-                    out.push(entry);
-                }
+            if current.is_some()
+                && local_name(name.trim()) == open_name
+                && let Some(entry) = current.take()
+            {
+                out.push(entry);
             }
             continue;
         }
@@ -75,14 +76,14 @@ pub(crate) fn scan_entries(body: &[u8]) -> Vec<RawEntry> {
                 current = Some(RawEntry::default());
                 open_name = if local == "entry" { "entry" } else { "item" };
             }
-        } else if local == "in-reply-to" {
-            if let Some(entry) = current.as_mut() {
-                if entry.reply_ref.is_none() && entry.reply_href.is_none() {
-                    let attrs = &tag[name_end..];
-                    entry.reply_ref = attribute(attrs, "ref");
-                    entry.reply_href = attribute(attrs, "href");
-                }
-            }
+        } else if local == "in-reply-to"
+            && let Some(entry) = current.as_mut()
+            && entry.reply_ref.is_none()
+            && entry.reply_href.is_none()
+        {
+            let attrs = &tag[name_end..];
+            entry.reply_ref = attribute(attrs, "ref");
+            entry.reply_href = attribute(attrs, "href");
         }
     }
     out

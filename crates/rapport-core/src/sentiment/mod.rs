@@ -470,15 +470,15 @@ fn special_idioms_check(mut valence: f64, t: &[Token<'_>], i: usize) -> f64 {
         valence = v;
     }
     let n = t.len();
-    if n - 1 > i {
-        if let Some(v) = rules::special_case2(w0, w(i + 1)) {
-            valence = v;
-        }
+    if n - 1 > i
+        && let Some(v) = rules::special_case2(w0, w(i + 1))
+    {
+        valence = v;
     }
-    if n - 1 > i + 1 {
-        if let Some(v) = rules::special_case3(w0, w(i + 1), w(i + 2)) {
-            valence = v;
-        }
+    if n - 1 > i + 1
+        && let Some(v) = rules::special_case3(w0, w(i + 1), w(i + 2))
+    {
+        valence = v;
     }
     // Booster bigrams ("kind of", "sort of", "just enough") in threetwo, then twoone.
     if let Some(b) = rules::booster_bigram(w3, w2) {

@@ -145,15 +145,15 @@ pub async fn outbox(ctx: &Ctx, send: bool, json: bool) -> Result<ExitCode> {
 
 pub async fn assign(ctx: &Ctx, id: i64, to: Option<&str>, team: Option<&str>) -> Result<ExitCode> {
     let config = ctx.config()?;
-    if let Some(t) = team {
-        if config.team(t).is_none() {
-            let known: Vec<&str> = config.teams.iter().map(|t| t.name.as_str()).collect();
-            bail!(
-                "no team {t:?} in {}: teams are {}",
-                ctx.config_path.display(),
-                known.join(", ")
-            );
-        }
+    if let Some(t) = team
+        && config.team(t).is_none()
+    {
+        let known: Vec<&str> = config.teams.iter().map(|t| t.name.as_str()).collect();
+        bail!(
+            "no team {t:?} in {}: teams are {}",
+            ctx.config_path.display(),
+            known.join(", ")
+        );
     }
     let store = ctx.store().await?;
     store.assign(id, to, team, &ctx.actor, ctx.now()?).await?;

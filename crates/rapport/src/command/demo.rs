@@ -45,8 +45,49 @@ fn demo_config(accounts: &[String]) -> String {
             }
         }
     }
+    text.push_str(DEMO_TOPICS);
     text
 }
+
+/// What the demo listens for: Lumen, two of its products, and the brands people
+/// compare it with.
+const DEMO_TOPICS: &str = r##"
+[[topic]]
+name = "lumen"
+kind = "brand"
+any = ["lumen", "@lumen.bsky.social", "@lumen.example", "@lumen", "#lumenlights"]
+
+[[topic]]
+name = "firmware"
+kind = "product"
+any = ["firmware", "update", "4.2"]
+all = []
+
+[[topic]]
+name = "lightstrip"
+kind = "product"
+any = ["lightstrip", "lightstrip plus", "outdoor strip"]
+
+[[topic]]
+name = "philips-hue"
+kind = "competitor"
+any = ["philips hue", "hue"]
+
+[[topic]]
+name = "lifx"
+kind = "competitor"
+any = ["lifx"]
+
+[[topic]]
+name = "nanoleaf"
+kind = "competitor"
+any = ["nanoleaf"]
+
+[[topic]]
+name = "govee"
+kind = "competitor"
+any = ["govee"]
+"##;
 
 pub async fn run(ctx: &Ctx, args: &DemoArgs) -> Result<ExitCode> {
     let started = Instant::now();

@@ -1,6 +1,7 @@
 //! One module per verb; `run` dispatches.
 
 mod act;
+pub mod alerts;
 mod demo;
 mod explain;
 mod import;
@@ -148,5 +149,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Status { id, status } => act::status(&ctx, id, &status).await,
         Command::Note { id, text } => act::note(&ctx, id, &text).await,
         Command::Label { id, label } => act::label(&ctx, id, &label).await,
+        Command::Alerts(args) => alerts::run(&ctx, &args).await,
     }
 }

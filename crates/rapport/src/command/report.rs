@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use rapport_core::metrics::Report;
-use rapport_server::reports::{build, parse_when};
+use rapport_server::reports::{Listening, build, parse_when};
 
 use super::Ctx;
 use crate::cli::ReportArgs;
@@ -30,7 +30,52 @@ pub async fn run(ctx: &Ctx, args: &ReportArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     print(&out.report, &out.by_priority, args.team.as_deref());
+    if let Some(l) = &out.listening {
+        print_listening(l);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Topics, share of voice, alerts.
+pub fn print_listening(l: &Listening) {
+    if let Some(sov) = &l.share_of_voice {
+        let mut parts = vec![format!("organisation {}", sov.organisation)];
+        parts.extend(sov.competitors.iter().map(|(k, v)| format!("{k} {v}")));
+        println!(
+            "\n  share of voice         {}  ({} mentions)",
+            pct(sov.share),
+            parts.join(", ")
+        );
+    }
+    if !l.topics.is_empty() {
+        println!(
+            "\n  {:<20} {:<11} {:>8} {:>8} {:>9} {:>9}",
+            "TOPIC", "KIND", "MESSAGES", "AUTHORS", "NET SENT", "NEGATIVE"
+        );
+        for t in &l.topics {
+            println!(
+                "  {:<20} {:<11} {:>8} {:>8} {:>9} {:>9}",
+                t.topic,
+                t.kind,
+                t.messages,
+                t.authors,
+                t.net_sentiment
+                    .map(|v| format!("{v:+.3}"))
+                    .unwrap_or_else(|| "-".into()),
+                pct(t.negative_share)
+            );
+        }
+    }
+    if !l.alerts.is_empty() {
+        println!("\n  spike alerts ({}, newest first)", l.alerts.len());
+        for a in &l.alerts {
+            println!(
+                "    {}  {}",
+                a.bucket_start.format("%Y-%m-%d %H:%M UTC"),
+                a.headline
+            );
+        }
+    }
 }
 
 /// The human form of a report.

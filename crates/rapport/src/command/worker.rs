@@ -100,14 +100,14 @@ pub async fn run(ctx: &Ctx, args: &WorkerArgs) -> Result<ExitCode> {
         let wait = match store.claim_jobs(&worker.name, 1, lease, Utc::now()).await {
             Ok(jobs) if jobs.is_empty() => {
                 backoff = Duration::from_millis(500);
-                if let Some(secs) = args.exit_when_idle {
-                    if idle_since.elapsed() >= Duration::from_secs(secs) {
-                        tracing::info!(
-                            "worker {}: nothing to do for {secs}s, stopping",
-                            worker.name
-                        );
-                        break;
-                    }
+                if let Some(secs) = args.exit_when_idle
+                    && idle_since.elapsed() >= Duration::from_secs(secs)
+                {
+                    tracing::info!(
+                        "worker {}: nothing to do for {secs}s, stopping",
+                        worker.name
+                    );
+                    break;
                 }
                 POLL
             }
@@ -302,7 +302,7 @@ impl Worker<'_> {
             }
         }
         self.duties = held;
-        for name in [SLA_TIMER, OUTBOX] {
+        for name in [SLA_TIMER, OUTBOX, ALERTS] {
             if self.duties.iter().any(|d| d.name() == name) {
                 continue;
             }
@@ -319,6 +319,9 @@ impl Worker<'_> {
         for name in names {
             let done = match name.as_str() {
                 SLA_TIMER => self.sla_timer().await,
+                ALERTS => super::alerts::check(self.store, self.config, Utc::now())
+                    .await
+                    .map(|_| ()),
                 OUTBOX => {
                     super::listen::send_pending(self.store, self.config, self.outbox_settle).await
                 }
@@ -356,6 +359,8 @@ impl Worker<'_> {
 const SLA_TIMER: &str = "sla-timer";
 /// The outbox duty: sends queued replies.
 const OUTBOX: &str = "outbox";
+/// The alerts duty: scores settled buckets for spikes and sends alerts.
+const ALERTS: &str = "alerts";
 
 enum JobError {
     /// Another worker has the job now.

@@ -586,10 +586,9 @@ impl Filter {
         };
         if let (true, Some(cursor), Some(time_us)) =
             (replay, self.cursor, event["time_us"].as_i64())
+            && time_us < cursor
         {
-            if time_us < cursor {
-                return false;
-            }
+            return false;
         }
         if !self.dids.is_empty()
             && !event["did"]

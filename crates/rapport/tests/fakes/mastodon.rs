@@ -735,10 +735,10 @@ fn status_length(text: &str) -> usize {
         let chars = word.chars().count();
         if word.starts_with("http://") || word.starts_with("https://") {
             length = length - chars + chars.min(23);
-        } else if let Some(rest) = word.strip_prefix('@') {
-            if let Some((_, domain)) = rest.split_once('@') {
-                length -= domain.chars().count() + 1;
-            }
+        } else if let Some(rest) = word.strip_prefix('@')
+            && let Some((_, domain)) = rest.split_once('@')
+        {
+            length -= domain.chars().count() + 1;
         }
     }
     length
@@ -777,14 +777,13 @@ async fn post_status(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let mut state = lock(&state);
-    if let Some(key) = &idempotency_key {
-        if let Some(status) = state
+    if let Some(key) = &idempotency_key
+        && let Some(status) = state
             .idempotency
             .get(key)
             .and_then(|id| state.statuses.get(id))
-        {
-            return Json(status.clone()).into_response();
-        }
+    {
+        return Json(status.clone()).into_response();
     }
     let text = params.get("status").map(String::as_str).unwrap_or_default();
     if text.trim().is_empty() {
