@@ -167,6 +167,30 @@ test("the reports page draws its charts", async () => {
   await context.close();
 });
 
+test("the reports page shows share of voice and topics, and a topic opens its conversations", async () => {
+  const { context, page, errors } = await login("ada");
+  await page.goto(`${base}/reports?since=all`);
+  assert.equal(await page.locator("select#range-since").inputValue(), "all", "the span stays all time");
+  const ours = page.locator("table#share-of-voice tr.ours td");
+  await ours.first().waitFor();
+  const mentions = Number(await ours.nth(1).textContent());
+  assert.ok(mentions > 1000, `the demo's brand topic has mentions (${mentions})`);
+  const share = await page.locator("table#share-of-voice tr.ours meter").getAttribute("value");
+  assert.ok(Number(share) > 0.5 && Number(share) < 1, `share of voice ${share}`);
+  const rows = page.locator("table#topics tbody tr");
+  assert.ok((await rows.count()) >= 5, "one row per configured topic");
+  await page.locator("section#listening").screenshot({ path: join(shots, "listening.png") });
+  // A topic's name opens the inbox filtered to it.
+  const nanoleafRow = page.locator("table#topics tbody tr", { hasText: "nanoleaf" });
+  const nanoleaf = await nanoleafRow.locator("td").nth(2).textContent();
+  await Promise.all([page.waitForURL(/topic=nanoleaf/), page.click("table#topics a:text-is('nanoleaf')")]);
+  assert.equal(await page.locator("select#filter-topic").inputValue(), "nanoleaf");
+  const listed = await page.locator("tr.conversation").count();
+  assert.ok(listed > 0 && listed <= Number(nanoleaf), `${listed} conversations about nanoleaf (of ${nanoleaf} messages)`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("a message injected through the API appears in an open inbox without a reload", async () => {
   const { context, page, errors } = await login("ada");
   await page.locator("span#live", { hasText: "live" }).waitFor({ timeout: 15000 });

@@ -155,7 +155,8 @@ pub async fn build(
     })
 }
 
-async fn listening(
+/// Topics, share of voice and the spike alerts over `[since, until)`.
+pub async fn listening(
     store: &Store,
     config: &Config,
     since: Option<DateTime<Utc>>,

@@ -25,6 +25,8 @@ pub struct InboxFilter {
     pub assignee: Option<String>,
     /// Only this intent (of the conversation's first message).
     pub intent: Option<Intent>,
+    /// Only conversations with this label (e.g. `topic:acme`).
+    pub label: Option<String>,
     /// Only conversations whose first message's text or author contains this,
     /// ignoring ASCII case (`%` and `_` match themselves).
     pub text: Option<String>,
@@ -475,6 +477,13 @@ impl Store {
         }
         if let Some(i) = f.intent {
             q.push(" AND c.intent = ").bind(i.as_str());
+        }
+        if let Some(l) = f.label.as_deref().filter(|l| !l.is_empty()) {
+            q.push(
+                " AND EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id AND l.label = ",
+            )
+            .bind(l.to_owned())
+            .push(")");
         }
         if let Some(t) = f.text.as_deref().filter(|t| !t.is_empty()) {
             // LOWER on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.

@@ -353,6 +353,9 @@ pub struct InboxArgs {
     /// Only this member (`none` for unassigned).
     #[arg(long)]
     pub assignee: Option<String>,
+    /// Only conversations with this label (a listening topic is `topic:<name>`).
+    #[arg(long)]
+    pub label: Option<String>,
     /// At most this many.
     #[arg(long, default_value_t = 25)]
     pub limit: u32,

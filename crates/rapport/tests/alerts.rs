@@ -205,6 +205,34 @@ async fn a_recorded_burst_raises_exactly_one_alert_sent_once() {
     assert!(ours > 700 && theirs > 10, "{sov}");
     let share = sov["share"].as_f64().unwrap();
     assert!((share - ours as f64 / (ours + theirs) as f64).abs() < 1e-12);
+
+    // Each matched conversation carries its topic as a label, to filter the inbox by.
+    let inbox = |label: &str| {
+        let env = &env;
+        let label = label.to_owned();
+        async move {
+            let out = env
+                .ok(
+                    "2026-11-20T15:00:00Z",
+                    &[
+                        "inbox", "--status", "all", "--limit", "1000", "--label", &label, "--json",
+                    ],
+                )
+                .await;
+            serde_json::from_str::<Value>(&out)
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    let jetway = inbox("topic:jetway").await;
+    assert!(
+        jetway >= 10 && jetway as i64 <= theirs,
+        "{jetway} of {theirs}"
+    );
+    assert!(inbox("topic:skyline").await > 700);
+    assert_eq!(inbox("topic:nothing").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -38,6 +38,8 @@ pub struct ListQuery {
     /// Only conversations whose first message's text or author contains this (ASCII case
     /// ignored).
     pub q: Option<String>,
+    /// Only conversations with this label (a listening topic is `topic:<name>`).
+    pub label: Option<String>,
     /// Page size, 1 to 500 (default 50).
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
@@ -101,6 +103,7 @@ pub async fn list(
             band,
             assignee: q.assignee,
             intent,
+            label: q.label.filter(|l| !l.is_empty()),
             text,
             limit,
             by_score: false,

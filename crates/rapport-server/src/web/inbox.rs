@@ -32,6 +32,7 @@ pub struct InboxQuery {
     status: Option<String>,
     priority: Option<String>,
     intent: Option<String>,
+    topic: Option<String>,
     assignee: Option<String>,
     q: Option<String>,
     cursor: Option<String>,
@@ -54,6 +55,7 @@ impl InboxQuery {
             ),
             ("priority", keep(&self.priority)),
             ("intent", keep(&self.intent)),
+            ("topic", keep(&self.topic)),
             ("assignee", keep(&self.assignee)),
             ("q", keep(&self.q)),
         ]
@@ -95,6 +97,9 @@ fn filter(q: &InboxQuery, state: &AppState) -> Result<InboxFilter, String> {
         band,
         assignee: chosen(&q.assignee).map(str::to_owned),
         intent,
+        label: chosen(&q.topic)
+            .filter(|t| *t != "any")
+            .map(|t| format!("topic:{t}")),
         text,
         // One more than shown, to know whether there is a next page.
         limit: PAGE + 1,
@@ -205,6 +210,9 @@ fn filters_form(q: &InboxQuery, state: &AppState) -> Markup {
     priorities.extend(Band::ALL.iter().map(|b| b.as_str()));
     let mut intents = vec!["any"];
     intents.extend(Intent::ALL.iter().map(|i| i.as_str()));
+    let topic = chosen(&q.topic).unwrap_or("any");
+    let mut topics = vec!["any"];
+    topics.extend(state.config().topics.iter().map(|t| t.name.as_str()));
     let select = |name: &str, label: &str, options: &[&str], current: &str| {
         let id = format!("filter-{name}");
         html! {
@@ -224,6 +232,9 @@ fn filters_form(q: &InboxQuery, state: &AppState) -> Markup {
             (select("status", "Status", &STATUSES, status))
             (select("priority", "Priority", &priorities, priority))
             (select("intent", "Intent", &intents, intent))
+            @if topics.len() > 1 {
+                (select("topic", "Topic", &topics, topic))
+            }
             div.field {
                 label for="filter-assignee" { "Assignee" }
                 input #filter-assignee type="text" name="assignee" value=(chosen(&q.assignee).unwrap_or_default())

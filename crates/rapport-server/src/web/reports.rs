@@ -23,6 +23,7 @@ use serde::Deserialize;
 use super::chart::{Chart, Kind, Series};
 use super::{Nav, Session, WebError, chosen, duration_text, layout, page_response, query_string};
 use crate::AppState;
+use crate::reports::Listening;
 
 /// The spans the page offers; `30d` is the default.
 pub const RANGES: [&str; 4] = ["7d", "30d", "90d", "all"];
@@ -154,10 +155,17 @@ struct Computed {
     last: NaiveDate,
     overall: Report,
     days: Vec<DayRow>,
+    listening: Option<Listening>,
 }
 
 async fn compute(state: &AppState, q: &RangeQuery) -> Result<Computed, WebError> {
-    let since_word = chosen(&q.since).unwrap_or("30d");
+    // Not `chosen`: that reads "all" as no choice, and here "all" is a span.
+    let since_word = q
+        .since
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("30d");
     let since: &'static str = RANGES
         .iter()
         .copied()
@@ -222,6 +230,10 @@ async fn compute(state: &AppState, q: &RangeQuery) -> Result<Computed, WebError>
         now,
         &calendars,
     );
+    let listening = match team {
+        Some(_) => None,
+        None => Some(crate::reports::listening(state.store(), config, from, None).await?),
+    };
     Ok(Computed {
         since,
         team,
@@ -229,6 +241,7 @@ async fn compute(state: &AppState, q: &RangeQuery) -> Result<Computed, WebError>
         last,
         overall,
         days,
+        listening,
     })
 }
 
@@ -460,6 +473,74 @@ fn numbers(r: &Report) -> Markup {
     }
 }
 
+fn listening_section(l: &Listening) -> Markup {
+    html! {
+        section #listening aria-labelledby="listening-title" {
+            h2 #listening-title { "Listening" }
+            @if let Some(sov) = &l.share_of_voice {
+                h3 { "Share of voice" }
+                table #share-of-voice {
+                    thead { tr { th { "Who" } th { "Mentions" } th { "Share" } } }
+                    tbody {
+                        tr.ours {
+                            td { "Us" }
+                            td { (sov.organisation) }
+                            td {
+                                meter min="0" max="1" value=(sov.share.unwrap_or(0.0)) {}
+                                " " (pct(sov.share))
+                            }
+                        }
+                        @for (name, n) in &sov.competitors {
+                            tr {
+                                td { (name) }
+                                td { (n) }
+                                td {
+                                    @let share = sov.competitor_shares.get(name).copied();
+                                    meter min="0" max="1" value=(share.unwrap_or(0.0)) {}
+                                    " " (pct(share))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if l.topics.is_empty() {
+                p.empty { "No listening topics are configured: add [[topic]] sections to rapport.toml (docs/listening.md)." }
+            } @else {
+                h3 { "Topics" }
+                table #topics {
+                    thead { tr { th { "Topic" } th { "Kind" } th { "Messages" } th { "Authors" } th { "Net sentiment" } th { "Negative" } } }
+                    tbody {
+                        @for t in &l.topics {
+                            tr {
+                                td { a href=(format!("/?status=all&topic={}", t.topic)) { (t.topic) } }
+                                td { (t.kind) }
+                                td { (t.messages) }
+                                td { (t.authors) }
+                                td { (t.net_sentiment.map(signed).unwrap_or_else(|| "—".into())) }
+                                td { (pct(t.negative_share)) }
+                            }
+                        }
+                    }
+                }
+            }
+            h3 { "Spike alerts" }
+            @if l.alerts.is_empty() {
+                p.empty { "No spike alerts in this span." }
+            } @else {
+                ul #alerts {
+                    @for a in &l.alerts {
+                        li {
+                            time datetime=(a.bucket_start.to_rfc3339()) { (a.bucket_start.format("%Y-%m-%d %H:%M UTC")) }
+                            " " (a.headline)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The reports page.
 pub async fn page(
     State(state): State<AppState>,
@@ -515,6 +596,9 @@ pub async fn page(
         (numbers(&c.overall))
         div.charts {
             (volume) (frt) (sentiment) (sla)
+        }
+        @if let Some(l) = &c.listening {
+            (listening_section(l))
         }
     };
     Ok(page_response(

@@ -28,6 +28,7 @@ pub async fn list(ctx: &Ctx, args: &InboxArgs) -> Result<ExitCode> {
             status,
             band,
             assignee: args.assignee.clone(),
+            label: args.label.clone(),
             limit: args.limit,
             by_score: false,
             after: None,
