@@ -41,7 +41,7 @@ pub use error::StoreError;
 pub use follow::{EventFollower, GAP_PATIENCE};
 pub use ingest::{BatchOutcome, HistoryItem, Ingestor, Prepared, QuarantineRow};
 pub use jobs::{Job, JobRow, Singleton};
-pub use listening::TopicVolume;
+pub use listening::{Rematch, TopicVolume};
 pub use rapport_core::spike::Alert;
 pub use read::{
     ConversationDetail, ConversationRow, EventRow, IdentityRow, InboxCursor, InboxFilter,

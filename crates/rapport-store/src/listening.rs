@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
+use rapport_core::listening::TopicMatcher;
 use rapport_core::spike::{
     ALL, Alert, AlertsConfig, SeriesSpike, SeriesState, gate, headline, topic_series,
 };
@@ -62,6 +63,22 @@ fn alert_of(row: AlertRow) -> Alert {
 
 const ALERT_COLUMNS: &str =
     "id, bucket_start, bucket_end, headline, spikes, raised_at, notified_at, notify_error";
+
+/// What matching the stored messages against the topics again changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Rematch {
+    /// Messages read.
+    pub messages: u64,
+    /// (message, topic) matches added.
+    pub added: u64,
+    /// (message, topic) matches removed (the topic no longer matches, or is gone).
+    pub removed: u64,
+    /// Conversations that got a new `topic:` label.
+    pub labelled: u64,
+}
+
+/// Messages matched per transaction by [`Store::rematch_topics`].
+const REMATCH_BATCH: i64 = 2_000;
 
 /// Buckets scored per transaction.
 const CHUNK_BUCKETS: i64 = 2_016;
@@ -345,6 +362,100 @@ impl Store {
             tx.commit().await?;
         }
         Ok(raised)
+    }
+
+    /// Matches every stored message against `topics` again, so that the store holds
+    /// what the current configuration matches: new matches are added (with their
+    /// conversation's `topic:` label and a `labelled` event), matches of topics that no
+    /// longer match are removed. Labels already given stay. One transaction per batch
+    /// of messages; running it twice changes nothing the second time.
+    pub async fn rematch_topics(
+        &self,
+        topics: &TopicMatcher,
+        now: DateTime<Utc>,
+        mut progress: impl FnMut(&Rematch),
+    ) -> Result<Rematch, StoreError> {
+        let mut out = Rematch::default();
+        let mut after = 0i64;
+        let at = ms(now);
+        loop {
+            let mut tx = self.begin_write().await?;
+            let rows: Vec<(i64, Option<i64>, String, String, i64)> = sqlx::query_as(
+                "SELECT id, conversation_id, platform, text, created_at FROM messages \
+                 WHERE id > $1 ORDER BY id LIMIT $2",
+            )
+            .bind(after)
+            .bind(REMATCH_BATCH)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(last) = rows.last().map(|r| r.0) else {
+                tx.commit().await?;
+                break;
+            };
+            let existing: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT message_id, topic FROM message_topics WHERE message_id > $1 AND message_id <= $2",
+            )
+            .bind(after)
+            .bind(last)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut had: HashMap<i64, Vec<String>> = HashMap::new();
+            for (m, t) in existing {
+                had.entry(m).or_default().push(t);
+            }
+            for (id, conv, platform, text, created) in &rows {
+                let now_matches = topics.topics_of(text, platform);
+                let before = had.remove(id).unwrap_or_default();
+                for t in before.iter().filter(|t| !now_matches.contains(t)) {
+                    sqlx::query("DELETE FROM message_topics WHERE topic = $1 AND message_id = $2")
+                        .bind(t)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    out.removed += 1;
+                }
+                for t in now_matches.iter().filter(|t| !before.contains(t)) {
+                    sqlx::query(
+                        "INSERT INTO message_topics (topic, message_id, created_at) VALUES ($1, $2, $3) \
+                             ON CONFLICT DO NOTHING",
+                    )
+                    .bind(t)
+                    .bind(id)
+                    .bind(created)
+                    .execute(&mut *tx)
+                    .await?;
+                    out.added += 1;
+                    if let Some(c) = conv {
+                        let label = format!("topic:{t}");
+                        let added = sqlx::query(
+                            "INSERT INTO conversation_labels (conversation_id, label) VALUES ($1, $2) \
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .bind(c)
+                        .bind(&label)
+                        .execute(&mut *tx)
+                        .await?;
+                        if added.rows_affected() > 0 {
+                            event(
+                                &mut tx,
+                                Some(*c),
+                                "labelled",
+                                "system",
+                                at,
+                                json!({"label": label, "by": "topics rematch"}),
+                            )
+                            .await?;
+                            out.labelled += 1;
+                        }
+                    }
+                }
+            }
+            tx.commit().await?;
+            out.messages += rows.len() as u64;
+            after = last;
+            progress(&out);
+        }
+        Ok(out)
     }
 
     /// Alerts in `[since, until)` by bucket, newest first.

@@ -199,8 +199,31 @@ pub enum Command {
     /// Spike alerts: list them; `check` scores the settled 5-minute buckets now and
     /// sends new alerts to the [alerts] webhook.
     Alerts(AlertsArgs),
+    /// The listening topics ([[topic]] in rapport.toml) with their message counts;
+    /// `rematch` applies the current topics to every stored message.
+    Topics {
+        /// What to do (list when absent).
+        #[command(subcommand)]
+        command: Option<TopicsCommand>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the default configuration.
     DefaultConfig,
+}
+
+/// `rapport topics rematch`.
+#[derive(Debug, Subcommand)]
+pub enum TopicsCommand {
+    /// Match every stored message against the topics configured now: adds new matches
+    /// (and their conversations' topic labels), removes matches of topics that no
+    /// longer match. Run it after adding or changing a [[topic]].
+    Rematch {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `rapport alerts`.

@@ -33,6 +33,8 @@ use crate::cli::ListenArgs;
 
 /// How often queued replies are sent.
 pub const OUTBOX_EVERY: Duration = Duration::from_secs(30);
+/// How often `listen` scores settled buckets for spikes (when no worker does).
+pub const ALERTS_EVERY: Duration = Duration::from_secs(20);
 
 pub async fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitCode> {
     let config = ctx.config()?;
@@ -130,6 +132,38 @@ pub async fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitCode> {
         })
     };
 
+    // Spike alerts, when no worker scores them: the same singleton duty as the
+    // worker's, so one process at a time scores buckets and sends to the webhook.
+    let alerts = {
+        let store = store.clone();
+        let config = config.clone();
+        let holder = format!("listen-{}", std::process::id());
+        tokio::spawn(async move {
+            let lease = ALERTS_EVERY * 3;
+            let mut duty = None;
+            loop {
+                let now = chrono::Utc::now();
+                duty = match duty.take() {
+                    Some(mut d) => match store.still_held(&mut d, lease, now).await {
+                        Ok(true) => Some(d),
+                        _ => None,
+                    },
+                    None => store
+                        .try_singleton(super::worker::ALERTS, &holder, lease, now)
+                        .await
+                        .ok()
+                        .flatten(),
+                };
+                if duty.is_some()
+                    && let Err(e) = super::alerts::check(&store, &config, now).await
+                {
+                    tracing::warn!("spike alerts: {e:#}");
+                }
+                tokio::time::sleep(ALERTS_EVERY).await;
+            }
+        })
+    };
+
     let mut ingestor = store.ingestor(&config).await?;
     let started = Instant::now();
     let mut last = Instant::now();
@@ -193,6 +227,7 @@ pub async fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitCode> {
     }
     tasks.abort_all();
     outbox.abort();
+    alerts.abort();
     if let Some(server) = server {
         server.abort();
     }

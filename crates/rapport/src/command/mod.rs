@@ -11,6 +11,7 @@ mod listen;
 mod migrate;
 mod report;
 mod serve;
+mod topics;
 mod triage;
 mod user;
 pub mod worker;
@@ -150,5 +151,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Note { id, text } => act::note(&ctx, id, &text).await,
         Command::Label { id, label } => act::label(&ctx, id, &label).await,
         Command::Alerts(args) => alerts::run(&ctx, &args).await,
+        Command::Topics { command, json } => topics::run(&ctx, command.as_ref(), json).await,
     }
 }

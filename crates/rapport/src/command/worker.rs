@@ -360,7 +360,7 @@ const SLA_TIMER: &str = "sla-timer";
 /// The outbox duty: sends queued replies.
 const OUTBOX: &str = "outbox";
 /// The alerts duty: scores settled buckets for spikes and sends alerts.
-const ALERTS: &str = "alerts";
+pub(crate) const ALERTS: &str = "alerts";
 
 enum JobError {
     /// Another worker has the job now.
