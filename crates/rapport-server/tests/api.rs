@@ -207,6 +207,7 @@ fn routes(conv: i64, person: i64) -> Vec<(Method, String, Option<Value>, Role)> 
             Role::Viewer,
         ),
         (Method::GET, "/api/v1/reports".into(), None, Role::Viewer),
+        (Method::GET, "/api/v1/alerts".into(), None, Role::Viewer),
         (Method::GET, "/api/v1/teams".into(), None, Role::Viewer),
         (Method::GET, "/api/v1/users".into(), None, Role::Admin),
         (
@@ -304,6 +305,17 @@ async fn bad_input_is_refused_with_the_reason() {
         .as_role(agent, Method::GET, "/api/v1/conversations?colour=red", None)
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, answer) = f
+        .as_role(agent, Method::GET, "/api/v1/alerts?limit=0", None)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    let (status, answer) = f
+        .as_role(agent, Method::GET, "/api/v1/alerts?since=yesterday", None)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    let (status, answer) = f.as_role(agent, Method::GET, "/api/v1/alerts", None).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer, json!([]));
     let (status, answer) = f
         .as_role(agent, Method::GET, "/api/v1/conversations/999999", None)
         .await;

@@ -52,6 +52,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(conversations::label))
         .routes(routes!(people::get))
         .routes(routes!(reports::get))
+        .routes(routes!(reports::alerts))
         .routes(routes!(admin::users, admin::add_user))
         .routes(routes!(admin::teams))
         .routes(routes!(admin::tokens, admin::create_token))

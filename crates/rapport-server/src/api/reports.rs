@@ -63,3 +63,40 @@ pub async fn get(
         serde_json::to_value(report).map_err(ApiError::internal)?,
     ))
 }
+
+/// Which spike alerts.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AlertsQuery {
+    /// Only alerts for buckets from: a duration back from now (`7d`) or a date.
+    pub since: Option<String>,
+    /// At most this many, newest first: 1 to 500 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// Spike alerts, newest first — as `rapport alerts --json` (docs/listening.md).
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "reports", params(AlertsQuery),
+    responses((status = 200, description = "`[alert]`: bucket_start, bucket_end, headline, spikes, raised_at, notified_at, notify_error"),
+              (status = 422, description = "a time or limit that cannot be read")))]
+pub async fn alerts(
+    State(state): State<AppState>,
+    authed: Authed,
+    query: Result<Query<AlertsQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    authed.require(Action::Reports)?;
+    let Query(q) = query?;
+    let since = q
+        .since
+        .as_deref()
+        .map(|s| parse_when(s, state.now()).map_err(|e| ApiError::invalid(format!("since: {e}"))))
+        .transpose()?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("limit must be 1 to 500"));
+    }
+    let alerts = state.store().alerts(since, None, limit).await?;
+    Ok(Json(
+        serde_json::to_value(alerts).map_err(ApiError::internal)?,
+    ))
+}
