@@ -61,7 +61,6 @@ any = ["lumen", "@lumen.bsky.social", "@lumen.example", "@lumen", "#lumenlights"
 name = "firmware"
 kind = "product"
 any = ["firmware", "update", "4.2"]
-all = []
 
 [[topic]]
 name = "lightstrip"
