@@ -10,6 +10,7 @@
 //!   exactly as `docs/metrics.md` defines them.
 //! - [`config`]: the typed form of `rapport.toml`; [`channel`]: its `[[channel]]`s.
 //! - [`listening`]: listening topics, matched in one pass; [`spike`]: spike detection.
+//! - [`query`]: the search query language and its in-memory decision.
 //! - [`access`]: the roles and what each may do.
 #![deny(missing_docs)]
 
@@ -21,6 +22,7 @@ pub mod listening;
 pub mod metrics;
 pub mod model;
 pub mod priority;
+pub mod query;
 pub mod routing;
 pub mod sentiment;
 pub mod sla;

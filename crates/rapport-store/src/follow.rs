@@ -46,20 +46,44 @@ impl EventFollower {
         self.floor
     }
 
+    /// A follower resumed where an earlier one stood: its floor and what it saw above.
+    pub fn resume(floor: i64, seen: impl IntoIterator<Item = i64>) -> EventFollower {
+        EventFollower {
+            floor,
+            seen: seen.into_iter().filter(|&s| s > floor).collect(),
+            missing_since: None,
+        }
+    }
+
+    /// The events seen above the floor (waiting for a hole below them to fill).
+    pub fn seen(&self) -> impl Iterator<Item = i64> + '_ {
+        self.seen.iter().copied()
+    }
+
     /// Takes in one look's events (seq, conversation) read above the floor; returns the
     /// conversations of the events not seen before, in order, without repeats.
     pub fn absorb(&mut self, events: &[(i64, Option<i64>)], now: Instant) -> Vec<i64> {
+        let seqs: Vec<i64> = events.iter().map(|e| e.0).collect();
+        let fresh = self.absorb_seqs(&seqs, now);
         let mut out = Vec::new();
-        for &(seq, conversation) in events {
-            if seq <= self.floor || !self.seen.insert(seq) {
-                continue;
-            }
+        for (&(_, conversation), new) in events.iter().zip(fresh) {
             if let Some(c) = conversation
+                && new
                 && !out.contains(&c)
             {
                 out.push(c);
             }
         }
+        out
+    }
+
+    /// Takes in one look's sequence numbers; says for each whether it is new (not seen
+    /// before), and moves the floor.
+    pub fn absorb_seqs(&mut self, seqs: &[i64], now: Instant) -> Vec<bool> {
+        let fresh = seqs
+            .iter()
+            .map(|&seq| seq > self.floor && self.seen.insert(seq))
+            .collect();
         loop {
             if self.seen.remove(&(self.floor + 1)) {
                 self.floor += 1;
@@ -79,7 +103,7 @@ impl EventFollower {
             }
             break;
         }
-        out
+        fresh
     }
 }
 

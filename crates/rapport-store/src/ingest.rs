@@ -91,6 +91,8 @@ pub struct Ingestor<'a> {
     default_sla: SlaPolicy,
     /// Person id and last known followers per (platform, handle).
     people: HashMap<(String, String), (i64, Option<u64>)>,
+    /// Messages the open transaction inserted or moved, for its `stored` event.
+    touched: Vec<i64>,
 }
 
 struct Conv {
@@ -148,6 +150,7 @@ impl Store {
             teams,
             default_sla: config.sla,
             people: HashMap::new(),
+            touched: Vec::new(),
         })
     }
 }
@@ -227,6 +230,7 @@ impl Ingestor<'_> {
         cursor: Option<(&str, &str)>,
         job: Option<(i64, &str)>,
     ) -> Result<BatchOutcome, StoreError> {
+        self.touched.clear();
         let res = self.write_tx(batch, quarantine, cursor, job).await;
         if res.is_err() {
             // The transaction rolled back: people it created do not exist.
@@ -280,6 +284,7 @@ impl Ingestor<'_> {
             .await?;
         }
         self.save_cursors(&mut tx).await?;
+        self.stored_event(&mut tx, now).await?;
         if let Some((id, worker)) = job
             && !crate::jobs::complete_in(&mut tx, id, worker, now).await?
         {
@@ -288,6 +293,26 @@ impl Ingestor<'_> {
         }
         tx.commit().await?;
         Ok(out)
+    }
+
+    /// One `stored` event for the messages this transaction inserted or moved, as ranges
+    /// of ids (`{"messages": [[first, last], …]}`): what the search index follows.
+    async fn stored_event(&mut self, conn: &mut AnyConnection, now: i64) -> Result<(), StoreError> {
+        if self.touched.is_empty() {
+            return Ok(());
+        }
+        let ranges = id_ranges(&mut self.touched);
+        self.touched.clear();
+        event(
+            conn,
+            None,
+            "stored",
+            "system",
+            now,
+            json!({ "messages": ranges }),
+        )
+        .await?;
+        Ok(())
     }
 
     async fn save_cursors(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
@@ -429,6 +454,7 @@ impl Ingestor<'_> {
         let Some((msg_id,)) = inserted else {
             return Ok(None);
         };
+        self.touched.push(msg_id);
         let mut opened = false;
         let conv_id = match (m.direction, parent_conv) {
             (Direction::Inbound, None) => {
@@ -773,6 +799,7 @@ impl Ingestor<'_> {
                             .bind(child)
                             .execute(&mut *conn)
                             .await?;
+                        self.touched.push(child);
                     }
                     Some(c) => {
                         let root: Option<i64> = row.try_get(2)?;
@@ -908,6 +935,20 @@ pub(crate) async fn mark_resolved(
     Ok(())
 }
 
+/// Sorts and deduplicates ids and folds them into inclusive `[first, last]` runs.
+pub fn id_ranges(ids: &mut Vec<i64>) -> Vec<[i64; 2]> {
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out: Vec<[i64; 2]> = Vec::new();
+    for &id in ids.iter() {
+        match out.last_mut() {
+            Some(r) if r[1] + 1 == id => r[1] = id,
+            _ => out.push([id, id]),
+        }
+    }
+    out
+}
+
 /// Appends one event.
 pub(crate) async fn event(
     conn: &mut AnyConnection,
@@ -994,6 +1035,7 @@ impl Ingestor<'_> {
         &mut self,
         items: &[HistoryItem],
     ) -> Result<(BatchOutcome, u64), StoreError> {
+        self.touched.clear();
         let mut tx = self.store.begin_write().await?;
         self.store.lock_ingest(&mut tx).await?;
         let mut out = BatchOutcome::default();
@@ -1022,6 +1064,7 @@ impl Ingestor<'_> {
             }
         }
         self.save_cursors(&mut tx).await?;
+        self.stored_event(&mut tx, now).await?;
         tx.commit().await?;
         Ok((out, resolved))
     }

@@ -24,6 +24,7 @@ pub mod jobs;
 mod listening;
 pub mod outbox;
 mod read;
+mod search_feed;
 
 use std::fmt;
 use std::path::Path;
@@ -47,6 +48,7 @@ pub use read::{
     ConversationDetail, ConversationRow, EventRow, IdentityRow, InboxCursor, InboxFilter,
     MessageRow, NoteRow, PersonDetail, QuarantineEntry, ReportFacts, Summary,
 };
+pub use search_feed::{REINDEX_KINDS, SearchChange, SearchLook, SearchRow};
 
 /// The database file inside a data directory.
 pub const DB_FILE: &str = "rapport.db";
