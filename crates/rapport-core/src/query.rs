@@ -58,6 +58,16 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     out
 }
 
+/// The byte ranges of `text` holding one of `words` (lowercased tokens, as
+/// [`Query::highlight_words`] gives them), in order: what a hit shows in bold.
+pub fn highlight_ranges(text: &str, words: &[String]) -> Vec<(usize, usize)> {
+    tokenize(text)
+        .into_iter()
+        .filter(|t| words.contains(&t.text))
+        .map(|t| (t.start, t.end))
+        .collect()
+}
+
 fn token(text: &str, start: usize, end: usize) -> Token {
     Token {
         start,
@@ -648,6 +658,17 @@ mod tests {
         );
         assert_eq!(&"Hey @Lumen.app"[t[1].start..t[1].end], "Lumen");
         assert!(tokenize("🎉 !!! …").is_empty());
+    }
+
+    #[test]
+    fn highlights_cover_the_query_words_as_written() {
+        let q = p("Firmware \"battery drain\" -refund");
+        let text = "FIRMWARE update: battery drain, refund?";
+        let spans: Vec<&str> = highlight_ranges(text, &q.highlight_words())
+            .into_iter()
+            .map(|(a, b)| &text[a..b])
+            .collect();
+        assert_eq!(spans, ["FIRMWARE", "battery", "drain"]);
     }
 
     #[test]

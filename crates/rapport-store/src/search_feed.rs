@@ -118,6 +118,29 @@ impl Store {
             .collect()
     }
 
+    /// The messages with these ids, in the order given (ids not in the store are left out).
+    pub async fn search_rows_by_ids(&self, ids: &[i64]) -> Result<Vec<SearchRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("{SELECT} WHERE m.id IN ({list})");
+        let rows: Vec<SearchRow> = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(row)
+            .collect::<Result<_, _>>()?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| rows.iter().find(|r| r.id == *id).cloned())
+            .collect())
+    }
+
     /// Every message of a conversation.
     pub async fn search_rows_of_conversation(
         &self,
