@@ -31,10 +31,11 @@ pub use schema::{Fields, RapportTokenizer};
 /// The index's directory under the data directory.
 pub const INDEX_DIR: &str = "search";
 
-/// How far before the newest event a rebuild starts following the log: a transaction
-/// that took its sequence number before the rebuild looked, and committed after the
-/// scan passed its messages, is still applied (applying twice is harmless).
-const REBUILD_OVERLAP: i64 = 10_000;
+/// How far before the newest event a rebuild starts following the log on PostgreSQL: a
+/// transaction that took its sequence numbers before the rebuild looked, and committed
+/// after the scan passed its messages, is still applied (applying twice is harmless).
+/// On SQLite a writer's events become visible with their commit, all at once, so none.
+const REBUILD_OVERLAP_POSTGRES: i64 = 10_000;
 
 /// Documents indexed between two commits in a rebuild, unless `commit_every` says.
 pub const DEFAULT_COMMIT_EVERY: u64 = 100_000;
@@ -375,8 +376,10 @@ impl SearchIndex {
 /// What a catch-up or a rebuild did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Progress {
-    /// Messages (re)indexed.
+    /// Messages indexed by scanning the store (a build).
     pub indexed: u64,
+    /// Messages indexed again as the log's changes named them.
+    pub applied: u64,
     /// Events read from the log.
     pub events: u64,
     /// Whether the index was rebuilt from the store's messages.
@@ -415,6 +418,27 @@ impl Indexer {
             path: self.path.clone(),
             cause,
         }
+    }
+
+    /// Whether a rebuild was interrupted and goes on at the next catch-up.
+    pub fn is_rebuilding(&self) -> bool {
+        self.rebuild.is_some()
+    }
+
+    /// Indexes rows straight away, outside any store (benchmarks); they become
+    /// searchable at [`Indexer::flush`].
+    pub fn add_rows(&mut self, rows: &[SearchRow]) -> Result<(), SearchError> {
+        for row in rows {
+            self.writer
+                .add_document(self.fields.document(row))
+                .map_err(|e| self.fail(e))?;
+        }
+        Ok(())
+    }
+
+    /// Commits what was added, leaving the cursor as it was.
+    pub fn flush(&mut self) -> Result<(), SearchError> {
+        self.commit()
     }
 
     fn put(&mut self, row: &SearchRow) -> Result<(), SearchError> {
@@ -479,7 +503,7 @@ impl Indexer {
                 for row in &rows {
                     self.put(row)?;
                 }
-                done.indexed += rows.len() as u64;
+                done.applied += rows.len() as u64;
                 progress(&done);
             }
             changed |= moved || !look.changes.is_empty();
@@ -531,9 +555,13 @@ impl Indexer {
                     .delete_all_documents()
                     .map_err(|e| self.fail(e))?;
                 let last = store.last_event_seq().await?;
+                let overlap = match store.backend() {
+                    rapport_store::Backend::Postgres => REBUILD_OVERLAP_POSTGRES,
+                    rapport_store::Backend::Sqlite => 0,
+                };
                 let r = Rebuild {
                     next_after: 0,
-                    follow_from: (last - REBUILD_OVERLAP).max(0),
+                    follow_from: (last - overlap).max(0),
                 };
                 self.rebuild = Some(r);
                 self.follower = Some(EventFollower::after(r.follow_from));

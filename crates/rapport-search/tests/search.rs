@@ -278,7 +278,7 @@ async fn the_index_follows_new_messages_team_changes_and_merges() {
     assert_eq!(index.len().unwrap(), 2);
     // Nothing new: a catch-up reads nothing and changes nothing.
     let idle = indexer.catch_up(&store, |_| {}).await.unwrap();
-    assert_eq!((idle.indexed, idle.rebuilt), (0, false));
+    assert_eq!((idle.indexed, idle.applied, idle.rebuilt), (0, 0, false));
 
     let config = Config::default();
     let triager = Triager::new(&config.intent, &config.priority).unwrap();
@@ -287,7 +287,7 @@ async fn the_index_follows_new_messages_team_changes_and_merges() {
     ingestor.write_batch(&[reply], &[]).await.unwrap();
     drop(ingestor);
     let step = indexer.catch_up(&store, |_| {}).await.unwrap();
-    assert_eq!(step.indexed, 1);
+    assert_eq!((step.indexed, step.applied), (0, 1));
     let refund = Query::parse("refund", t0()).unwrap();
     let hit = index.search(&refund, 10, 0, Sort::Relevance).unwrap();
     assert_eq!(hit.total, 1);
@@ -319,7 +319,14 @@ async fn the_index_follows_new_messages_team_changes_and_merges() {
     let again = SearchIndex::open(&dir.path().join("search")).unwrap();
     let mut indexer = again.indexer().unwrap().unwrap();
     let after_restart = indexer.catch_up(&store, |_| {}).await.unwrap();
-    assert_eq!((after_restart.indexed, after_restart.rebuilt), (0, false));
+    assert_eq!(
+        (
+            after_restart.indexed,
+            after_restart.applied,
+            after_restart.rebuilt
+        ),
+        (0, 0, false)
+    );
     assert_eq!(
         again
             .search(&billing, 10, 0, Sort::Relevance)

@@ -209,8 +209,80 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Search every stored message (syntax: docs/search.md): words, "phrases",
+    /// author:, platform:, intent:, sentiment:neg, team:, date:A..B, since:7d, AND/OR/NOT.
+    /// Brings the search index up to date first when no server is doing it.
+    Search(SearchArgs),
+    /// Rebuild the search index from the store (after restoring a backup, migrate-store,
+    /// or if it was lost); `--verify` only checks it against the store.
+    Reindex {
+        /// Check that the index holds exactly the store's messages, change nothing; exit
+        /// code 1 when it does not.
+        #[arg(long)]
+        verify: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Benchmarks that measure rapport beside a peer or a ceiling in the same run.
+    Bench {
+        /// Which.
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Print the default configuration.
     DefaultConfig,
+}
+
+/// `rapport search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The query; several words are joined (quote the whole query in the shell to keep
+    /// its "phrases", and to pass `-word`: `rapport search 'lamp -love'`).
+    #[arg(required = true)]
+    pub query: Vec<String>,
+    /// At most this many hits.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Skip this many hits first (the next page).
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
+    /// Best match first, or newest first.
+    #[arg(long, value_enum, default_value = "relevance")]
+    pub sort: SearchSort,
+    /// Print JSON: {"total": N, "hits": [...]}, total counting every match.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The order of search hits.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SearchSort {
+    /// Best match first.
+    Relevance,
+    /// Newest first.
+    Newest,
+}
+
+/// `rapport bench`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Search latency on generated messages: rapport's index beside SQLite FTS5 on the
+    /// same data, in the same run (p50/p99 per query, build time, size on disk).
+    Search {
+        /// Messages to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: usize,
+        /// Times each query runs on each engine.
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+        /// Work here (default: a temporary directory, removed after).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `rapport topics rematch`.

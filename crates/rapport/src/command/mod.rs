@@ -2,6 +2,7 @@
 
 mod act;
 pub mod alerts;
+mod bench_search;
 mod demo;
 mod explain;
 mod import;
@@ -10,6 +11,7 @@ mod init;
 mod listen;
 mod migrate;
 mod report;
+mod search;
 mod serve;
 mod topics;
 mod triage;
@@ -152,5 +154,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Label { id, label } => act::label(&ctx, id, &label).await,
         Command::Alerts(args) => alerts::run(&ctx, &args).await,
         Command::Topics { command, json } => topics::run(&ctx, command.as_ref(), json).await,
+        Command::Search(args) => search::run(&ctx, &args).await,
+        Command::Reindex { verify, json } => search::reindex(&ctx, verify, json).await,
+        Command::Bench { command } => match command {
+            crate::cli::BenchCommand::Search {
+                messages,
+                runs,
+                dir,
+                json,
+            } => bench_search::run(messages, runs, dir.as_deref(), json).await,
+        },
     }
 }
