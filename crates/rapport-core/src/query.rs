@@ -373,6 +373,8 @@ fn lex(text: &str) -> Result<Vec<(usize, Lexeme)>, QueryError> {
             }
             if let Some((field, value)) = word.split_once(':')
                 && is_field_name(field)
+                && (!value.is_empty()
+                    || FIELD_NAMES.split(", ").any(|f| f.eq_ignore_ascii_case(field)))
             {
                 let value = if value.is_empty() && i < chars.len() && chars[i] == '"' {
                     let (s, next) = quoted(i)?;
@@ -401,7 +403,8 @@ fn lex(text: &str) -> Result<Vec<(usize, Lexeme)>, QueryError> {
 const FIELD_NAMES: &str =
     "author, platform, intent, sentiment, team, conversation, date, since, until";
 
-/// A `name:` prefix that names a field (or is meant to): letters only, not a URL scheme.
+/// A `name:` prefix that may name a field: letters only, not a URL scheme. An unknown
+/// name is an error when a value follows (a misspelt field), text when none does.
 fn is_field_name(name: &str) -> bool {
     !name.is_empty()
         && name.chars().all(|c| c.is_ascii_alphabetic())
@@ -786,6 +789,8 @@ mod tests {
         assert!(e("date:yesterday").1.contains("YYYY-MM-DD"));
         assert!(e("autor:x").1.contains("unknown field autor"));
         assert!(e("team:").1.contains("needs a value"));
+        // "re: refund" is text: an unknown name with nothing after its colon.
+        assert_eq!(p("re: refund"), Query::And(vec![w("re"), w("refund")]));
     }
 
     #[test]
