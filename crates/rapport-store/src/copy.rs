@@ -35,6 +35,8 @@ const TABLES: &[(&str, &str)] = &[
     ("message_topics", "topic, message_id"),
     ("spike_state", "series"),
     ("alerts", "id"),
+    ("drafts", "id"),
+    ("draft_targets", "draft_id, channel"),
 ];
 
 /// Tables that are not data: the store's own bookkeeping.

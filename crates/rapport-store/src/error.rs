@@ -82,6 +82,7 @@ fn not_found_hint(what: &str) -> &'static str {
     match what {
         "API token" => "`rapport token list` lists them",
         "user" => "`rapport user list` lists the users",
+        "draft" => "`rapport draft list` lists the drafts",
         _ => "`rapport inbox --status all` lists conversations",
     }
 }
