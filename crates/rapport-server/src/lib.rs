@@ -9,6 +9,10 @@
 //! rapport_server::serve_with_listener(listener, state, std::future::pending()).await
 //! # }
 //! ```
+//!
+//! With a search index ([`AppState::with_search`]) the server also answers
+//! `GET /api/v1/search` and the `/search` page, and keeps the index current while it
+//! runs ([`keep_search_index_current`]) unless another process writes it.
 #![deny(missing_docs)]
 
 pub mod actions;
@@ -19,6 +23,7 @@ pub mod ingest;
 pub mod pipeline;
 pub mod replies;
 pub mod reports;
+pub mod search;
 pub mod web;
 
 use std::future::Future;
@@ -27,6 +32,7 @@ use std::sync::Arc;
 use axum::Router;
 use chrono::{DateTime, Utc};
 use rapport_core::config::Config;
+use rapport_search::SearchIndex;
 use rapport_store::Store;
 use tokio::sync::broadcast;
 
@@ -36,12 +42,14 @@ pub struct AppState {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     store: Store,
     config: Config,
     secure_cookies: bool,
     clock: Option<DateTime<Utc>>,
     changes: broadcast::Sender<i64>,
+    search: Option<Arc<SearchIndex>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -73,8 +81,24 @@ impl AppState {
                 secure_cookies,
                 clock,
                 changes: broadcast::channel(1024).0,
+                search: None,
             }),
         }
+    }
+
+    /// Answers searches from `index` (`GET /api/v1/search`, the `/search` page);
+    /// [`serve_with_listener`] keeps it current.
+    pub fn with_search(self, index: Arc<SearchIndex>) -> AppState {
+        let mut inner = Arc::unwrap_or_clone(self.inner);
+        inner.search = Some(index);
+        AppState {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The search index, when the server has one.
+    pub fn search_index(&self) -> Option<&Arc<SearchIndex>> {
+        self.inner.search.as_ref()
     }
 
     /// The store.
@@ -129,7 +153,8 @@ pub fn app_with_webhooks(
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in
 /// flight. Webhook channels of the configuration are served too, their messages stored by
-/// one writer that tells live pages what changed.
+/// one writer that tells live pages what changed; the search index, when there is one,
+/// is kept current ([`keep_search_index_current`]).
 pub async fn serve_with_listener(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -150,6 +175,12 @@ pub async fn serve_with_listener(
         }));
     }
     let follower = tokio::spawn(follow_changes(state.clone()));
+    let indexer = state.search_index().map(|index| {
+        tokio::spawn(keep_search_index_current(
+            state.store().clone(),
+            index.clone(),
+        ))
+    });
     let router = app_with_webhooks(state, secrets, jobs);
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
@@ -158,7 +189,103 @@ pub async fn serve_with_listener(
         writer.abort();
     }
     follower.abort();
+    if let Some(indexer) = indexer {
+        indexer.abort();
+    }
     served
+}
+
+/// How long the index follower waits between looks at the event log.
+const INDEX_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// The longest it waits after failures.
+const INDEX_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(30);
+/// How often it tries for the writer while another process holds it.
+const WRITER_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Keeps `index` current with `store` for as long as it runs: builds it the first time,
+/// then applies the event log's changes every second (failures are logged, and retried
+/// less often while they last). While another process (another server, `rapport
+/// reindex`, `rapport search`) holds the index's writer, that process keeps the index
+/// current and this one only tries again now and then, to take over when it is gone.
+pub async fn keep_search_index_current(store: Store, index: Arc<SearchIndex>) {
+    let mut indexer = take_writer(&index).await;
+    if !index.is_built().unwrap_or(false) {
+        tracing::info!(path = %index.path().display(), "building the search index from the store");
+    }
+    let mut wait = INDEX_EVERY;
+    loop {
+        match catch_up(&mut indexer, &store).await {
+            Ok(done) => {
+                if done.rebuilt {
+                    tracing::info!(indexed = done.indexed, "search index built");
+                } else if done.events > 0 {
+                    tracing::debug!(progress = ?done, "search index caught up");
+                }
+                wait = INDEX_EVERY;
+            }
+            Err(e) => {
+                wait = (wait * 2).min(INDEX_BACKOFF_MAX);
+                tracing::warn!(
+                    error = %e,
+                    retry_in_s = wait.as_secs(),
+                    "the search index cannot catch up"
+                );
+            }
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// The index's writer, once no other process holds it.
+async fn take_writer(index: &Arc<SearchIndex>) -> rapport_search::Indexer {
+    let mut waited = false;
+    let mut wait = WRITER_EVERY;
+    loop {
+        let opening = index.clone();
+        match tokio::task::spawn_blocking(move || opening.indexer()).await {
+            Ok(Ok(Some(indexer))) => {
+                if waited {
+                    tracing::info!(path = %index.path().display(), "this server now keeps the search index current");
+                }
+                return indexer;
+            }
+            Ok(Ok(None)) => {
+                if !waited {
+                    tracing::info!(
+                        path = %index.path().display(),
+                        "another process writes the search index and keeps it current: this server reads it"
+                    );
+                }
+                waited = true;
+                wait = WRITER_EVERY;
+            }
+            Ok(Err(e)) => {
+                wait = (wait * 2).min(INDEX_BACKOFF_MAX);
+                tracing::warn!(error = %e, retry_in_s = wait.as_secs(), "cannot write the search index");
+            }
+            Err(e) => {
+                wait = (wait * 2).min(INDEX_BACKOFF_MAX);
+                tracing::warn!(error = %e, retry_in_s = wait.as_secs(), "cannot write the search index");
+            }
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// One catch-up. Its commits write and sync files: on a multi-threaded runtime the worker
+/// lets its other tasks move elsewhere while it does (a test's single-threaded runtime
+/// has no other worker to hand them to).
+async fn catch_up(
+    indexer: &mut rapport_search::Indexer,
+    store: &Store,
+) -> Result<rapport_search::Progress, rapport_search::SearchError> {
+    let handle = tokio::runtime::Handle::current();
+    match handle.runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(|| handle.block_on(indexer.catch_up(store, |_| {})))
+        }
+        _ => indexer.catch_up(store, |_| {}).await,
+    }
 }
 
 /// Tells live listeners about changes made by other processes too (`rapport listen`, a

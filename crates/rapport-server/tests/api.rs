@@ -1,9 +1,11 @@
 //! The REST API through its router (`oneshot`): authentication, roles on every route,
-//! validation, cursor pagination, sessions with CSRF, the OpenAPI document, live events.
+//! validation, cursor pagination, sessions with CSRF, the OpenAPI document, live events,
+//! search (and the server keeping its index current).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
@@ -15,6 +17,7 @@ use rapport_core::config::Config;
 use rapport_core::routing::{RouteInput, route};
 use rapport_core::triage::{Reach, Triager};
 use rapport_core::{Direction, NewMessage};
+use rapport_search::SearchIndex;
 use rapport_server::AppState;
 use rapport_store::{Prepared, Store};
 use serde_json::{Value, json};
@@ -28,23 +31,30 @@ struct Fixture {
     store: Store,
     app: Router,
     tokens: Vec<(Role, String)>,
+    /// The app's search index, opened but not built.
+    index: Arc<SearchIndex>,
 }
 
+const TEXTS: [&str; 5] = [
+    "my order never arrived, this is unacceptable",
+    "do you ship to Canada?",
+    "love the new lamp, great job",
+    "would be great to have a dimmer",
+    "how much for 40 units for our office?",
+];
+
 fn prepared(config: &Config, i: usize) -> Prepared {
-    let texts = [
-        "my order never arrived, this is unacceptable",
-        "do you ship to Canada?",
-        "love the new lamp, great job",
-        "would be great to have a dimmer",
-        "how much for 40 units for our office?",
-    ];
+    prepared_text(config, i, &format!("{} #{i}", TEXTS[i % TEXTS.len()]))
+}
+
+fn prepared_text(config: &Config, i: usize, text: &str) -> Prepared {
     let m = NewMessage {
         platform: "bluesky".into(),
         platform_id: format!("at://did:plc:author{i}/app.bsky.feed.post/{i}"),
         author: format!("author{}.bsky.social", i % 4),
         author_name: None,
         followers: Some(10 * i as u64),
-        text: format!("{} #{i}", texts[i % texts.len()]),
+        text: text.into(),
         created_at: Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()
             + Duration::minutes(i as i64),
         in_reply_to: None,
@@ -93,12 +103,14 @@ async fn fixture(conversations: usize) -> Fixture {
         let (token, _) = store.create_token(name, "tests", now).await.unwrap();
         tokens.push((role, token));
     }
-    let app = rapport_server::app(AppState::new(store.clone(), config));
+    let index = Arc::new(SearchIndex::open(&dir.path().join(rapport_search::INDEX_DIR)).unwrap());
+    let app = rapport_server::app(AppState::new(store.clone(), config).with_search(index.clone()));
     Fixture {
         _dir: dir,
         store,
         app,
         tokens,
+        index,
     }
 }
 
@@ -208,6 +220,7 @@ fn routes(conv: i64, person: i64) -> Vec<(Method, String, Option<Value>, Role)> 
         ),
         (Method::GET, "/api/v1/reports".into(), None, Role::Viewer),
         (Method::GET, "/api/v1/alerts".into(), None, Role::Viewer),
+        (Method::GET, "/api/v1/search".into(), None, Role::Viewer),
         (Method::GET, "/api/v1/teams".into(), None, Role::Viewer),
         (Method::GET, "/api/v1/users".into(), None, Role::Admin),
         (
@@ -665,4 +678,364 @@ async fn metrics_are_in_prometheus_format() {
         .parse()
         .unwrap();
     assert!(count >= 1);
+}
+
+impl Fixture {
+    /// Builds the search index from the store, as the server's follower does.
+    async fn build_index(&self) {
+        let mut indexer = self.index.indexer().unwrap().unwrap();
+        indexer.catch_up(&self.store, |_| {}).await.unwrap();
+    }
+
+    /// The ids of the stored messages whose text contains `needle`, oldest first.
+    async fn ids_with(&self, needle: &str) -> Vec<i64> {
+        let mut rows = self.store.search_rows_after(0, 10_000).await.unwrap();
+        rows.sort_by_key(|r| (r.created_at, r.id));
+        rows.iter()
+            .filter(|r| r.text.contains(needle))
+            .map(|r| r.id)
+            .collect()
+    }
+}
+
+fn hit_ids(body: &Value) -> Vec<i64> {
+    body["hits"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|h| h["id"].as_i64().unwrap())
+        .collect()
+}
+
+fn sorted(mut v: Vec<i64>) -> Vec<i64> {
+    v.sort_unstable();
+    v
+}
+
+#[tokio::test]
+async fn search_finds_every_match_with_the_words_to_highlight() {
+    let f = fixture(23).await;
+    let viewer = Some(Role::Viewer);
+    // Before the first build nothing is found, and the answer says why.
+    let (status, body) = f
+        .as_role(viewer, Method::GET, "/api/v1/search?q=lamp", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (&body["indexed"], &body["total"]),
+        (&json!(false), &json!(0))
+    );
+
+    f.build_index().await;
+    let (status, body) = f
+        .as_role(viewer, Method::GET, "/api/v1/search?q=Lamp", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["query"], "Lamp");
+    assert_eq!(body["indexed"], true);
+    let lamps = f.ids_with("lamp").await;
+    assert_eq!(lamps.len(), 5);
+    assert_eq!(body["total"], 5);
+    assert_eq!(sorted(hit_ids(&body)), lamps);
+    let rows = f.store.search_rows_by_ids(&lamps).await.unwrap();
+    for hit in body["hits"].as_array().unwrap() {
+        let row = rows.iter().find(|r| r.id == hit["id"]).unwrap();
+        let text = hit["text"].as_str().unwrap();
+        assert_eq!(text, row.text);
+        assert_eq!(hit["conversation"], json!(row.conversation.unwrap()));
+        assert_eq!(hit["author"], row.author);
+        assert_eq!(hit["platform"], "bluesky");
+        assert_eq!(hit["intent"], row.intent);
+        assert_eq!(hit["sentiment"], "positive", "{text}");
+        assert_eq!(hit["direction"], "inbound");
+        let at = chrono::DateTime::parse_from_rfc3339(hit["created_at"].as_str().unwrap())
+            .unwrap_or_else(|e| panic!("{hit}: {e}"));
+        assert_eq!(at.timestamp_millis(), row.created_at);
+        assert!(hit["score"].as_f64().unwrap() > 0.0, "{hit}");
+        let highlights = hit["highlights"].as_array().unwrap();
+        assert_eq!(highlights.len(), 1, "{hit}");
+        let (a, b) = (
+            highlights[0][0].as_u64().unwrap() as usize,
+            highlights[0][1].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&text[a..b], "lamp");
+    }
+
+    // The language: a phrase, a word without another, a field.
+    for (q, expected) in [
+        ("%22great%20job%22", f.ids_with("great job").await),
+        ("great%20-lamp", f.ids_with("dimmer").await),
+        ("great%20NOT%20job", f.ids_with("dimmer").await),
+        ("author:author1.bsky.social", {
+            let rows = f.store.search_rows_after(0, 10_000).await.unwrap();
+            rows.iter()
+                .filter(|r| r.author == "author1.bsky.social")
+                .map(|r| r.id)
+                .collect()
+        }),
+        ("zeppelin", Vec::new()),
+    ] {
+        let (status, body) = f
+            .as_role(
+                viewer,
+                Method::GET,
+                &format!("/api/v1/search?q={q}&limit=200"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{q}: {body}");
+        assert!(!expected.is_empty() || q == "zeppelin", "{q}");
+        assert_eq!(body["total"], json!(expected.len()), "{q}: {body}");
+        assert_eq!(sorted(hit_ids(&body)), sorted(expected), "{q}");
+    }
+}
+
+#[tokio::test]
+async fn search_pages_keep_the_total_and_newest_comes_first() {
+    let f = fixture(23).await;
+    f.build_index().await;
+    let viewer = Some(Role::Viewer);
+    let great = f.ids_with("great").await;
+    assert_eq!(great.len(), 9);
+    for sort in ["relevance", "newest"] {
+        let mut seen = Vec::new();
+        for offset in [0, 4, 8, 12] {
+            let (status, body) = f
+                .as_role(
+                    viewer,
+                    Method::GET,
+                    &format!("/api/v1/search?q=great&limit=4&offset={offset}&sort={sort}"),
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(body["total"], 9, "every match, not the page: {body}");
+            let page = hit_ids(&body);
+            assert_eq!(page.len(), [4, 4, 1, 0][offset / 4], "{sort} {offset}");
+            seen.extend(page);
+        }
+        assert_eq!(sorted(seen.clone()), great, "{sort}: each match once");
+        if sort == "newest" {
+            let newest: Vec<i64> = great.iter().rev().copied().collect();
+            assert_eq!(seen, newest, "newest first");
+        }
+    }
+    // The default page is 20.
+    let (_, body) = f.as_role(viewer, Method::GET, "/api/v1/search", None).await;
+    assert_eq!(body["total"], 23);
+    assert_eq!(hit_ids(&body).len(), 20);
+}
+
+#[tokio::test]
+async fn a_bad_search_is_refused_with_the_reason() {
+    let f = fixture(3).await;
+    f.build_index().await;
+    let viewer = Some(Role::Viewer);
+    let (status, body) = f
+        .as_role(
+            viewer,
+            Method::GET,
+            "/api/v1/search?q=%22never%20arrived",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "bad_query");
+    let parsed = rapport_core::query::Query::parse("\"never arrived", Utc::now()).unwrap_err();
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains(&parsed.message), "{message}");
+    assert!(message.contains("not closed"), "{message}");
+    for bad in [
+        "limit=0",
+        "limit=201",
+        "offset=100001",
+        "sort=oldest",
+        "colour=red",
+        "limit=many",
+    ] {
+        let (status, body) = f
+            .as_role(
+                viewer,
+                Method::GET,
+                &format!("/api/v1/search?q=lamp&{bad}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+    }
+    let (status, _) = f
+        .as_role(viewer, Method::GET, "/api/v1/search?q=lamp&limit=200", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Without an index: what to do about it.
+    let app = rapport_server::app(AppState::new(f.store.clone(), Config::default()));
+    let response = app
+        .oneshot(
+            Request::builder()
+                .uri("/api/v1/search?q=lamp")
+                .header(
+                    header::AUTHORIZATION,
+                    format!("Bearer {}", f.token(Role::Viewer)),
+                )
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(body["error"], "search_unavailable");
+    assert!(
+        body["message"].as_str().unwrap().contains("rapport serve"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn relative_dates_count_back_from_the_servers_clock() {
+    let f = fixture(23).await;
+    f.build_index().await;
+    // The messages were written at 09:00 plus one minute each, on 2026-11-02.
+    let clock = Utc.with_ymd_and_hms(2026, 11, 3, 9, 10, 0).unwrap();
+    let state = AppState::with_options(f.store.clone(), Config::default(), false, Some(clock))
+        .with_search(f.index.clone());
+    let response = rapport_server::app(state)
+        .oneshot(
+            Request::builder()
+                .uri("/api/v1/search?q=since:24h&limit=200&sort=newest")
+                .header(
+                    header::AUTHORIZATION,
+                    format!("Bearer {}", f.token(Role::Viewer)),
+                )
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    let from = (clock - Duration::hours(24)).timestamp_millis();
+    let mut rows = f.store.search_rows_after(0, 10_000).await.unwrap();
+    rows.sort_by_key(|r| std::cmp::Reverse((r.created_at, r.id)));
+    let expected: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.created_at >= from)
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(expected.len(), 13);
+    assert_eq!(body["total"], 13, "{body}");
+    assert_eq!(hit_ids(&body), expected);
+}
+
+/// A GET over a real socket (the server runs on its own), as a viewer.
+async fn http_get(addr: std::net::SocketAddr, path: &str, token: &str) -> (u16, Value) {
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read as _, Write as _};
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    })
+    .await
+    .unwrap()
+}
+
+/// Asks `path` until `done` holds (for up to 15 seconds), then gives the last answer.
+async fn poll(
+    addr: std::net::SocketAddr,
+    path: &str,
+    token: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let (status, body) = http_get(addr, path, token).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        if done(&body) {
+            return body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path}: still {body} after 15 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_builds_its_index_and_follows_the_store() {
+    let f = fixture(3).await;
+    let config = Config::default();
+    let state = AppState::new(f.store.clone(), config.clone()).with_search(f.index.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(rapport_server::serve_with_listener(
+        listener,
+        state,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let token = f.token(Role::Viewer).to_owned();
+    // The messages stored before it started: the first build.
+    let body = poll(addr, "/api/v1/search?q=lamp", &token, |b| {
+        b["indexed"] == true && b["total"] == 1
+    })
+    .await;
+    assert_eq!(hit_ids(&body), f.ids_with("lamp").await);
+    // A message stored while it runs.
+    let mut ingestor = f.store.ingestor(&config).await.unwrap();
+    ingestor
+        .write_batch(
+            &[prepared_text(&config, 3, "the zeppelin landed on my porch")],
+            &[],
+        )
+        .await
+        .unwrap();
+    drop(ingestor);
+    let body = poll(addr, "/api/v1/search?q=zeppelin", &token, |b| {
+        b["total"] == 1
+    })
+    .await;
+    assert_eq!(body["hits"][0]["text"], "the zeppelin landed on my porch");
+    assert_eq!(body["hits"][0]["highlights"], json!([[4, 12]]));
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn the_server_leaves_the_index_to_the_process_that_writes_it_until_it_stops() {
+    let f = fixture(3).await;
+    // Another process (here: this test) holds the writer.
+    let writer = f.index.indexer().unwrap().unwrap();
+    let follower = tokio::spawn(rapport_server::keep_search_index_current(
+        f.store.clone(),
+        f.index.clone(),
+    ));
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(
+        !f.index.is_built().unwrap(),
+        "the index is left to its writer"
+    );
+    // That process stops: the server takes over within a few seconds.
+    drop(writer);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !f.index.is_built().unwrap() {
+        assert!(std::time::Instant::now() < deadline, "not taken over");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(f.index.len().unwrap(), 3);
+    follower.abort();
 }

@@ -1,8 +1,10 @@
 //! The web pages through the router (`oneshot`): logging in, escaping of untrusted text,
 //! the security headers, CSRF and roles on every form, the inbox's filters, reports with
-//! their charts and CSV.
+//! their charts and CSV, search with its marked words, pages and inline errors.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
@@ -14,6 +16,7 @@ use rapport_core::config::{Config, MemberConfig, TeamConfig};
 use rapport_core::routing::{OneOrMany, RouteInput, Rule, Then, When, route};
 use rapport_core::triage::{Reach, Triager};
 use rapport_core::{Band, Direction, Intent, NewMessage, Status};
+use rapport_search::SearchIndex;
 use rapport_server::AppState;
 use rapport_store::{InboxFilter, Prepared, Store};
 use tempfile::TempDir;
@@ -89,6 +92,10 @@ fn config() -> Config {
 
 fn prepared(config: &Config, i: usize) -> Prepared {
     let (text, author, followers) = POSTS[i];
+    prepared_post(config, i, text, author, followers)
+}
+
+fn prepared_post(config: &Config, i: usize, text: &str, author: &str, followers: u64) -> Prepared {
     let m = NewMessage {
         platform: "bluesky".into(),
         platform_id: format!("at://did:plc:web{i}/app.bsky.feed.post/{i}"),
@@ -141,6 +148,8 @@ struct Fixture {
     app: Router,
     /// (role, session token, csrf token)
     sessions: Vec<(Role, String, String)>,
+    /// The app's search index, opened but not built.
+    index: Arc<SearchIndex>,
 }
 
 async fn fixture() -> Fixture {
@@ -163,7 +172,9 @@ async fn fixture() -> Fixture {
             .unwrap();
         sessions.push((role, s.token, s.csrf));
     }
-    let state = AppState::with_options(store.clone(), config, false, Some(now()));
+    let index = Arc::new(SearchIndex::open(&dir.path().join(rapport_search::INDEX_DIR)).unwrap());
+    let state = AppState::with_options(store.clone(), config, false, Some(now()))
+        .with_search(index.clone());
     let app = rapport_server::app(state.clone());
     Fixture {
         _dir: dir,
@@ -171,6 +182,7 @@ async fn fixture() -> Fixture {
         state,
         app,
         sessions,
+        index,
     }
 }
 
@@ -300,6 +312,7 @@ async fn pages_send_a_stranger_to_the_login_form() {
         ("/people/1", "%2Fpeople%2F1"),
         ("/settings", "%2Fsettings"),
         ("/reports.csv", "%2Freports.csv"),
+        ("/search?q=lamp", "%2Fsearch%3Fq%3Dlamp"),
     ] {
         let a = f.get(None, uri).await;
         assert_eq!(a.status, StatusCode::SEE_OTHER, "{uri}");
@@ -507,6 +520,7 @@ async fn untrusted_text_is_escaped_and_every_page_carries_the_security_headers()
         (Some(Role::Admin), "/reports"),
         (Some(Role::Admin), "/people/1"),
         (Some(Role::Admin), "/settings"),
+        (Some(Role::Viewer), "/search?q=lamp"),
         (None, "/login"),
     ] {
         let a = f.get(role, uri).await;
@@ -997,4 +1011,254 @@ async fn people_settings_and_assets() {
             .unwrap()
             .contains("immutable")
     );
+}
+
+impl Fixture {
+    /// Builds the search index from the store, as the server's follower does.
+    async fn build_index(&self) {
+        let mut indexer = self.index.indexer().unwrap().unwrap();
+        indexer.catch_up(&self.store, |_| {}).await.unwrap();
+    }
+
+    /// (message id, conversation id) of the stored messages whose text contains `needle`.
+    async fn messages_with(&self, needle: &str) -> Vec<(i64, i64)> {
+        self.store
+            .search_rows_after(0, 10_000)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.text.contains(needle))
+            .map(|r| (r.id, r.conversation.unwrap()))
+            .collect()
+    }
+}
+
+/// The `data-id`s of a search page's hits, in order.
+fn hit_ids(html: &str) -> Vec<i64> {
+    html.split("<li class=\"hit\" data-id=\"")
+        .skip(1)
+        .map(|hit| hit[..hit.find('"').unwrap()].parse().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn search_marks_the_words_and_links_each_hit_to_its_conversation() {
+    let f = fixture().await;
+    // Before the first build: nothing yet, and the page says why.
+    let a = f.get(Some(Role::Viewer), "/search?q=lamp").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(a.body.contains("id=\"indexing\""), "{}", a.body);
+    assert!(a.body.contains("No message matches."), "{}", a.body);
+
+    f.build_index().await;
+    let a = f.get(Some(Role::Viewer), "/search?q=Lamp").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(!a.body.contains("id=\"indexing\""), "{}", a.body);
+    assert!(
+        a.body
+            .contains("<a id=\"nav-search\" href=\"/search\" aria-current=\"page\">Search</a>"),
+        "{}",
+        a.body
+    );
+    assert!(
+        a.body.contains("value=\"Lamp\""),
+        "the query stays in the form"
+    );
+    assert!(a.body.contains("2 messages match."), "{}", a.body);
+    let lamps = f.messages_with("lamp").await;
+    assert_eq!(lamps.len(), 2);
+    assert_eq!(
+        sorted(hit_ids(&a.body)),
+        sorted(lamps.iter().map(|(id, _)| *id).collect())
+    );
+    for (_, conversation) in &lamps {
+        assert!(
+            a.body
+                .contains(&format!("href=\"/conversations/{conversation}\"")),
+            "{}",
+            a.body
+        );
+    }
+    for needle in [
+        "love the new <mark>lamp</mark>, great job",
+        "I am 100% sure the <mark>lamp</mark> flickers",
+        "fan.bsky.social",
+        "bluesky",
+        "<time datetime=\"2026-11-02T09:03:00Z\">",
+        "badge sentiment positive",
+    ] {
+        assert!(a.body.contains(needle), "{needle} in {}", a.body);
+    }
+
+    // Untrusted text stays text, marked or not.
+    let a = f.get(Some(Role::Viewer), "/search?q=script").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(
+        a.body
+            .contains("&lt;<mark>script</mark>&gt;alert(1)&lt;/<mark>script</mark>&gt;"),
+        "{}",
+        a.body
+    );
+    assert!(!a.body.contains(SCRIPT));
+
+    // A phrase marks its words; the sort chosen stays chosen.
+    let a = f
+        .get(Some(Role::Viewer), "/search?q=%22great+job%22&sort=newest")
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body.contains("1 message matches."), "{}", a.body);
+    assert!(
+        a.body
+            .contains("love the new lamp, <mark>great</mark> <mark>job</mark>"),
+        "{}",
+        a.body
+    );
+    assert!(
+        a.body.contains("<option value=\"newest\" selected>"),
+        "{}",
+        a.body
+    );
+}
+
+#[tokio::test]
+async fn a_query_that_cannot_be_read_is_told_on_the_page() {
+    let f = fixture().await;
+    f.build_index().await;
+    for (q, says, value) in [
+        ("%22lamp", "this quote is not closed", "&quot;lamp"),
+        ("(lamp+OR+dimmer", "this ( is not closed", "(lamp OR dimmer"),
+        ("lamp+sentiment:angry", "sentiment", "lamp sentiment:angry"),
+    ] {
+        let a = f.get(Some(Role::Viewer), &format!("/search?q={q}")).await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{q}: {}",
+            a.body
+        );
+        assert!(a.body.contains("id=\"search-error\""), "{q}: {}", a.body);
+        assert!(a.body.contains(says), "{q}: {}", a.body);
+        assert!(
+            a.body.contains(&format!("value=\"{value}\"")),
+            "{q}: the query stays in the form to be fixed: {}",
+            a.body
+        );
+        assert!(!a.body.contains("id=\"results\""), "{q}");
+        assert!(a.body.contains("<details id=\"syntax\" open>"), "{q}");
+    }
+    let a = f
+        .get(Some(Role::Viewer), "/search?q=lamp&sort=sideways")
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        a.body.contains("Sort by relevance or newest."),
+        "{}",
+        a.body
+    );
+    // No query: the form and the syntax, no results.
+    let a = f.get(Some(Role::Viewer), "/search").await;
+    assert_eq!(a.status, StatusCode::OK);
+    for needle in [
+        "<form id=\"search\" method=\"get\" action=\"/search\"",
+        "<details id=\"syntax\" open>",
+        "author:",
+        "sentiment:neg",
+        "date:2026-11-01..2026-11-07",
+        "since:7d",
+        "&quot;battery drain&quot;",
+        "-spam",
+    ] {
+        assert!(a.body.contains(needle), "{needle} in {}", a.body);
+    }
+    assert!(!a.body.contains("id=\"search-total\""));
+    // A server without an index says how to get one.
+    let state = AppState::with_options(f.store.clone(), config(), false, Some(now()));
+    let response = rapport_server::app(state)
+        .oneshot(
+            Request::builder()
+                .uri("/search?q=lamp")
+                .header(
+                    header::COOKIE,
+                    format!("rapport_session={}", f.session(Role::Viewer).0),
+                )
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(body.contains("id=\"search-error\""), "{body}");
+    assert!(body.contains("rapport serve"), "{body}");
+}
+
+#[tokio::test]
+async fn search_pages_go_next_and_back() {
+    let f = fixture().await;
+    let config = config();
+    let batch: Vec<Prepared> = (0..25)
+        .map(|n| {
+            prepared_post(
+                &config,
+                POSTS.len() + n,
+                &format!("widget report number {n}"),
+                "bulk.bsky.social",
+                1,
+            )
+        })
+        .collect();
+    let mut ingestor = f.store.ingestor(&config).await.unwrap();
+    ingestor.write_batch(&batch, &[]).await.unwrap();
+    drop(ingestor);
+    f.build_index().await;
+    let widgets: Vec<i64> = f
+        .messages_with("widget")
+        .await
+        .iter()
+        .map(|(id, _)| *id)
+        .collect();
+    assert_eq!(widgets.len(), 25);
+
+    let first = f
+        .get(Some(Role::Viewer), "/search?q=widget&sort=newest")
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert!(
+        first.body.contains("25 messages match. Showing 1–20."),
+        "{}",
+        first.body
+    );
+    assert!(
+        first
+            .body
+            .contains("<a id=\"next-page\" href=\"/search?q=widget&amp;sort=newest&amp;page=2\""),
+        "{}",
+        first.body
+    );
+    assert!(!first.body.contains("id=\"previous-page\""));
+    let second = f
+        .get(Some(Role::Viewer), "/search?q=widget&sort=newest&page=2")
+        .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    assert!(
+        second.body.contains("25 messages match. Showing 21–25."),
+        "{}",
+        second.body
+    );
+    assert!(
+        second
+            .body
+            .contains("<a id=\"previous-page\" href=\"/search?q=widget&amp;sort=newest\""),
+        "{}",
+        second.body
+    );
+    assert!(!second.body.contains("id=\"next-page\""));
+    assert!(second.body.contains("<ol id=\"results\" start=\"21\">"));
+    let mut seen = hit_ids(&first.body);
+    assert_eq!(seen.len(), 20);
+    seen.extend(hit_ids(&second.body));
+    // Newest first: the batch was written a minute apart, in order.
+    let newest: Vec<i64> = widgets.iter().rev().copied().collect();
+    assert_eq!(seen, newest);
 }

@@ -6,6 +6,7 @@ pub mod conversations;
 pub mod metrics;
 pub mod people;
 pub mod reports;
+pub mod search;
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -28,12 +29,12 @@ use crate::error::ApiError;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "rapport", description = "The REST API of rapport: conversations, people, reports, users and tokens. \
+    info(title = "rapport", description = "The REST API of rapport: conversations, people, reports, search, users and tokens. \
         Authenticate with `Authorization: Bearer TOKEN` (`rapport token create`) or a session cookie from \
         `POST /api/v1/session` (then send `X-CSRF-Token` with every request that changes something). \
         Errors are `{\"error\": code, \"message\": text}`."),
     paths(crate::ingest::ingest),
-    tags((name = "ingest"), (name = "conversations"), (name = "people"), (name = "reports"), (name = "admin"), (name = "session"), (name = "health"))
+    tags((name = "ingest"), (name = "conversations"), (name = "people"), (name = "reports"), (name = "search"), (name = "admin"), (name = "session"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -53,6 +54,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(people::get))
         .routes(routes!(reports::get))
         .routes(routes!(reports::alerts))
+        .routes(routes!(search::search))
         .routes(routes!(admin::users, admin::add_user))
         .routes(routes!(admin::teams))
         .routes(routes!(admin::tokens, admin::create_token))

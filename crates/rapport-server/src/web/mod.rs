@@ -19,6 +19,7 @@ mod inbox;
 mod login;
 mod people;
 mod reports;
+mod search;
 mod settings;
 
 use axum::Router;
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/notes", post(conversation::note))
         .route("/conversations/{id}/labels", post(conversation::label))
         .route("/people/{id}", get(people::page))
+        .route("/search", get(search::page))
         .route("/reports", get(reports::page))
         .route("/reports.csv", get(reports::csv_download))
         .route("/settings", get(settings::page))
@@ -311,6 +313,8 @@ pub fn page_response(status: StatusCode, markup: Markup) -> Response {
 pub enum Nav {
     /// The inbox and the conversations.
     Inbox,
+    /// Search.
+    Search,
     /// Reports.
     Reports,
     /// Settings.
@@ -353,6 +357,9 @@ pub fn layout(
                     @if let Some(s) = session {
                         nav aria-label="Main" {
                             (nav_link("nav-inbox", "/", "Inbox", Nav::Inbox))
+                            @if s.may(Action::Read) {
+                                (nav_link("nav-search", "/search", "Search", Nav::Search))
+                            }
                             (nav_link("nav-reports", "/reports", "Reports", Nav::Reports))
                             @if s.may(Action::Settings) {
                                 (nav_link("nav-settings", "/settings", "Settings", Nav::Settings))

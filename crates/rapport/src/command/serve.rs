@@ -1,6 +1,7 @@
 //! `rapport serve`: the REST API (and, as it grows, the web inbox) over the store.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 use rapport_server::AppState;
@@ -31,7 +32,17 @@ pub async fn run(ctx: &Ctx, listen: &str, secure_cookies: bool) -> Result<ExitCo
              then `rapport token create --user NAME` for an API token"
         );
     }
-    let state = AppState::with_options(store, config, secure_cookies, clock);
+    let mut state = AppState::with_options(store, config, secure_cookies, clock);
+    // Search is a part the server can do without: an index that cannot be opened leaves
+    // it off (the API says so), not the whole server down.
+    let index_dir = ctx.data_dir.join(rapport_search::INDEX_DIR);
+    let opened = tokio::task::spawn_blocking(move || rapport_search::SearchIndex::open(&index_dir))
+        .await
+        .context("opening the search index")?;
+    match opened {
+        Ok(index) => state = state.with_search(Arc::new(index)),
+        Err(e) => eprintln!("rapport: search is off: {e}"),
+    }
     rapport_server::serve_with_listener(listener, state, shutdown_signal()).await?;
     eprintln!("rapport: stopped");
     Ok(ExitCode::SUCCESS)
