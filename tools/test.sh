@@ -47,7 +47,7 @@ pg_url="$(tools/pg-test-server.sh start "$pg_dir" "${RAPPORT_TEST_PG_PORT:-55439
 # (--workspace with --test names, not -p: the same feature set as above, so nothing is
 # built again.)
 RAPPORT_TEST_DATABASE_URL="$pg_url" cargo test --workspace --locked \
-    --test contract --test jobs --test store --test accounts --test listening \
+    --test contract --test jobs --test store --test accounts --test listening --test drafts \
     --test worker --test migrate --test demo --test alerts --test search_cli --test search_crash
 
 # The web UI in a real browser, against the binary the tests just built.

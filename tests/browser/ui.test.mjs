@@ -191,6 +191,31 @@ test("the reports page shows share of voice and topics, and a topic opens its co
   await context.close();
 });
 
+test("search finds the demo's firmware complaints, marks the words and opens a conversation", async () => {
+  const { context, page, errors } = await login("ada");
+  await page.click("nav a:text-is('Search')");
+  await page.fill("input#search-q", '"firmware 4.2" sentiment:neg');
+  await Promise.all([page.waitForURL(/\/search\?q=/), page.click("form#search button[type=submit]")]);
+  // The server builds its index in the background after it starts: wait for it.
+  for (let i = 0; i < 30 && (await page.locator("#indexing").count()) > 0; i++) {
+    await page.waitForTimeout(500);
+    await page.reload();
+  }
+  const total = await page.locator("#search-total").textContent();
+  const n = Number(total.match(/^(\d+)/)?.[1] ?? 0);
+  assert.ok(n > 10, `the demo's firmware incident is found (${total})`);
+  const first = page.locator("ol#results li.hit").first();
+  const marks = await first.locator("mark").allTextContents();
+  assert.ok(marks.some((m) => m.toLowerCase() === "firmware"), `the words are marked: ${marks}`);
+  await page.locator("form#search").screenshot({ path: join(shots, "search-form.png") });
+  await Promise.all([page.waitForURL(/\/conversations\/\d+/), first.locator("a.open").click()]);
+  // An unreadable query is explained on the page.
+  await page.goto(`${base}/search?q=${encodeURIComponent('refund "battery')}`);
+  assert.match(await page.locator("#search-error").textContent(), /not closed/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("a message injected through the API appears in an open inbox without a reload", async () => {
   const { context, page, errors } = await login("ada");
   await page.locator("span#live", { hasText: "live" }).waitFor({ timeout: 15000 });
