@@ -12,11 +12,14 @@
 //! - [`listening`]: listening topics, matched in one pass; [`spike`]: spike detection.
 //! - [`query`]: the search query language and its in-memory decision.
 //! - [`access`]: the roles and what each may do.
+//! - [`draft`]: drafts, their approval workflow, who approves them, platform length
+//!   limits.
 #![deny(missing_docs)]
 
 pub mod access;
 pub mod channel;
 pub mod config;
+pub mod draft;
 pub mod intent;
 pub mod listening;
 pub mod metrics;
