@@ -13,7 +13,8 @@
 //! - [`query`]: the search query language and its in-memory decision.
 //! - [`access`]: the roles and what each may do.
 //! - [`draft`]: drafts, their approval workflow, who approves them, platform length
-//!   limits.
+//!   limits; [`principles`]: the organisation's principles and the checks of a draft
+//!   against them.
 #![deny(missing_docs)]
 
 pub mod access;
@@ -24,6 +25,7 @@ pub mod intent;
 pub mod listening;
 pub mod metrics;
 pub mod model;
+pub mod principles;
 pub mod priority;
 pub mod query;
 pub mod routing;
