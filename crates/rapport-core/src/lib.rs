@@ -14,13 +14,15 @@
 //! - [`access`]: the roles and what each may do.
 //! - [`draft`]: drafts, their approval workflow, who approves them, platform length
 //!   limits; [`principles`]: the organisation's principles and the checks of a draft
-//!   against them.
+//!   against them; [`guards`]: the leaders' key-message cadence and the
+//!   engage-vs-broadcast guard.
 #![deny(missing_docs)]
 
 pub mod access;
 pub mod channel;
 pub mod config;
 pub mod draft;
+pub mod guards;
 pub mod intent;
 pub mod listening;
 pub mod metrics;
