@@ -6,8 +6,11 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::channel::{ChannelConfig, ChannelError};
+use crate::draft::{PublishingConfig, PublishingError};
+use crate::guards::{CadenceConfig, CadenceError, EngagementConfig, EngagementConfigError};
 use crate::intent::IntentConfig;
 use crate::listening::{TopicConfig, TopicError, TopicMatcher};
+use crate::principles::{Principle, PrincipleError};
 use crate::priority::PriorityConfig;
 use crate::routing::Rule;
 use crate::sla::{BusinessHours, Calendar, SlaPolicy};
@@ -39,6 +42,15 @@ pub struct Config {
     pub topics: Vec<TopicConfig>,
     /// Spike alerts.
     pub alerts: AlertsConfig,
+    /// The organisation's principles: every outbound draft is checked against them.
+    #[serde(rename = "principle")]
+    pub principles: Vec<Principle>,
+    /// How often a leader may publish key messages.
+    pub cadence: CadenceConfig,
+    /// The engagement ratio each account should keep when it broadcasts.
+    pub engagement: EngagementConfig,
+    /// Who may approve which kind of draft.
+    pub publishing: PublishingConfig,
 }
 
 /// The `[organisation]` section.
@@ -118,6 +130,18 @@ pub enum ConfigError {
     /// The `[alerts]` section is wrong.
     #[error(transparent)]
     Alerts(#[from] AlertsConfigError),
+    /// A `[[principle]]` is wrong.
+    #[error(transparent)]
+    Principle(#[from] PrincipleError),
+    /// The `[cadence]` section is wrong.
+    #[error(transparent)]
+    Cadence(#[from] CadenceError),
+    /// The `[engagement]` section is wrong.
+    #[error(transparent)]
+    Engagement(#[from] EngagementConfigError),
+    /// The `[publishing]` section is wrong.
+    #[error(transparent)]
+    Publishing(#[from] PublishingError),
     /// Band thresholds out of order.
     #[error("[priority.bands] must have p1 > p2 > p3 (got {p1}, {p2}, {p3})")]
     Bands {
@@ -131,7 +155,8 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Checks what serde cannot: teams named by rules exist, hours parse, bands are ordered.
+    /// Checks what serde cannot: teams named by rules exist, hours parse, bands are
+    /// ordered, principles, cadence, engagement and publishing are in range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.sla.validate().map_err(ConfigError::Sla)?;
         let mut seen = HashSet::new();
@@ -171,6 +196,10 @@ impl Config {
         }
         TopicMatcher::new(&self.topics)?;
         self.alerts.validate()?;
+        crate::principles::validate(&self.principles)?;
+        self.cadence.validate()?;
+        self.engagement.validate()?;
+        self.publishing.validate()?;
         let b = &self.priority.bands;
         if !(b.p1 > b.p2 && b.p2 > b.p3) {
             return Err(ConfigError::Bands {
@@ -217,4 +246,83 @@ fn same_handle_in(list: &[String], handle: &str) -> bool {
     let h = handle.trim_start_matches('@');
     list.iter()
         .any(|a| a.trim_start_matches('@').eq_ignore_ascii_case(h))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::access::Role;
+    use crate::draft::DraftKind;
+
+    #[test]
+    fn a_config_without_the_talk_sections_still_loads_with_their_defaults() {
+        let c: Config = toml::from_str("[organisation]\nname = \"Acme\"\n").unwrap();
+        assert!(c.principles.is_empty());
+        assert_eq!(c.cadence, CadenceConfig::default());
+        assert_eq!(c.engagement, EngagementConfig::default());
+        assert_eq!(c.publishing, PublishingConfig::default());
+        assert!(c.validate().is_ok());
+        assert!(Config::default().validate().is_ok());
+    }
+
+    #[test]
+    fn the_talk_sections_from_toml() {
+        let c: Config = toml::from_str(
+            r##"
+[[principle]]
+name = "honest"
+statement = "We say when we are paid."
+required_disclosure = "#ad"
+no_outcome_promises = true
+
+[[principle]]
+name = "kind"
+statement = "No hostile replies."
+min_sentiment = -0.05
+
+[cadence]
+key_messages_per_day = 1
+timezone = "Europe/Paris"
+
+[engagement]
+target = 0.75
+
+[publishing.approvers]
+broadcast = "leader"
+"##,
+        )
+        .unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.principles.len(), 2);
+        assert_eq!(c.principles[1].min_sentiment, Some(-0.05));
+        assert_eq!(c.cadence.key_messages_per_day, 1);
+        assert_eq!(c.cadence.key_messages_per_week, 6);
+        assert_eq!(c.engagement.target, 0.75);
+        assert_eq!(c.engagement.window_days, 30);
+        assert_eq!(c.publishing.approver(DraftKind::Broadcast), Role::Leader);
+        assert_eq!(c.publishing.approver(DraftKind::KeyMessage), Role::Leader);
+    }
+
+    #[test]
+    fn validate_reports_the_talk_sections() {
+        let mut c = Config::default();
+        c.cadence.timezone = "Nowhere".into();
+        assert!(matches!(c.validate(), Err(ConfigError::Cadence(_))));
+        let mut c = Config::default();
+        c.engagement.target = 1.5;
+        assert!(matches!(c.validate(), Err(ConfigError::Engagement(_))));
+        let c = Config {
+            principles: vec![Principle::new("a", "x"), Principle::new("a", "y")],
+            ..Config::default()
+        };
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "[[principle]] \"a\" is defined twice: give each principle its own name"
+        );
+        let mut c = Config::default();
+        c.publishing.approvers.key_message = Role::Viewer;
+        assert!(matches!(c.validate(), Err(ConfigError::Publishing(_))));
+    }
 }

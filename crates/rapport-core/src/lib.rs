@@ -12,15 +12,22 @@
 //! - [`listening`]: listening topics, matched in one pass; [`spike`]: spike detection.
 //! - [`query`]: the search query language and its in-memory decision.
 //! - [`access`]: the roles and what each may do.
+//! - [`draft`]: drafts, their approval workflow, who approves them, platform length
+//!   limits; [`principles`]: the organisation's principles and the checks of a draft
+//!   against them; [`guards`]: the leaders' key-message cadence and the
+//!   engage-vs-broadcast guard.
 #![deny(missing_docs)]
 
 pub mod access;
 pub mod channel;
 pub mod config;
+pub mod draft;
+pub mod guards;
 pub mod intent;
 pub mod listening;
 pub mod metrics;
 pub mod model;
+pub mod principles;
 pub mod priority;
 pub mod query;
 pub mod routing;

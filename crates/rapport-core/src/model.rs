@@ -289,7 +289,7 @@ pub struct ParseEnumError {
 }
 
 impl ParseEnumError {
-    fn new(what: &'static str, value: &str, allowed: &'static str) -> Self {
+    pub(crate) fn new(what: &'static str, value: &str, allowed: &'static str) -> Self {
         Self {
             what,
             value: value.to_string(),
