@@ -479,6 +479,21 @@ fn no_promises(p: &Principle, text: &Haystack) -> (bool, String) {
     }
 }
 
+/// Whether a text carries a promotional cue (the built-in ones, or any principle's
+/// `extra_promo_cues`): what `max_self_promotion` counts among an account's recent posts.
+pub fn is_promotional(principles: &[Principle], text: &str) -> bool {
+    let cues: Vec<&str> = PROMO_CUES
+        .iter()
+        .copied()
+        .chain(
+            principles
+                .iter()
+                .flat_map(|p| p.extra_promo_cues.iter().map(String::as_str)),
+        )
+        .collect();
+    !Haystack::new(text).found(cues).is_empty()
+}
+
 fn self_promotion(p: &Principle, max: f64, text: &Haystack, input: &DraftInput) -> (bool, String) {
     let cues: Vec<&str> = PROMO_CUES
         .iter()
@@ -663,6 +678,15 @@ mod tests {
         // Typographic apostrophes and the extra words count too.
         assert!(!only(p.clone(), &input("You’ll win this case.")).passed);
         assert!(!only(p, &input("This plan cannot fail.")).passed);
+    }
+
+    #[test]
+    fn promotional_posts_are_told_by_their_cues() {
+        let mut p = Principle::new("modest", "We do not shout.");
+        assert!(is_promotional(&[], "20% off every lamp this week"));
+        assert!(!is_promotional(&[], "Thanks for the kind words!"));
+        p.extra_promo_cues = vec!["free shipping".into()];
+        assert!(is_promotional(&[p], "Free shipping until Sunday"));
     }
 
     #[test]

@@ -406,6 +406,23 @@ impl Store {
         Ok(rows)
     }
 
+    /// The texts of `account`'s broadcasts (outbound, not replies) since `since`.
+    pub async fn broadcast_texts(
+        &self,
+        account: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT text FROM messages WHERE direction = 'outbound' AND is_reply = 0 \
+             AND LOWER(author) = LOWER($1) AND created_at >= $2 ORDER BY created_at",
+        )
+        .bind(account.trim_start_matches('@'))
+        .bind(ms(since))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(t,)| t).collect())
+    }
+
     /// Conversations waiting for the organisation's answer, oldest due first (what to
     /// answer instead of broadcasting).
     pub async fn waiting_conversations(

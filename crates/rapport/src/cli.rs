@@ -209,6 +209,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Drafts to publish: write, check against the principles, submit, approve, schedule
+    /// (docs/publishing.md).
+    Draft {
+        /// What to do.
+        #[command(subcommand)]
+        command: DraftCommand,
+    },
     /// Search every stored message (syntax: docs/search.md): words, "phrases",
     /// author:, platform:, intent:, sentiment:neg, team:, date:A..B, since:7d, AND/OR/NOT.
     /// Brings the search index up to date first when no server is doing it.
@@ -232,6 +239,97 @@ pub enum Command {
     },
     /// Print the default configuration.
     DefaultConfig,
+}
+
+/// `rapport draft`.
+#[derive(Debug, Subcommand)]
+pub enum DraftCommand {
+    /// Write a draft: its text, kind and channels; prints the checks it will meet.
+    New {
+        /// The text (every channel's, unless --text-for gives one its own).
+        text: String,
+        /// reply, broadcast or key_message.
+        #[arg(long, default_value = "broadcast")]
+        kind: String,
+        /// A channel it goes to (a [[channel]] name); repeat for several.
+        #[arg(long = "channel", required = true)]
+        channels: Vec<String>,
+        /// A channel's own text: CHANNEL=TEXT.
+        #[arg(long = "text-for")]
+        text_for: Vec<String>,
+        /// Paid for, or about something given: the principles' disclosure applies.
+        #[arg(long)]
+        sponsored: bool,
+        /// For a reply: the conversation it answers.
+        #[arg(long)]
+        conversation: Option<i64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a draft's text; an approved or scheduled draft goes back to draft.
+    Edit {
+        /// The draft.
+        id: i64,
+        /// The new text.
+        #[arg(long)]
+        text: Option<String>,
+        /// A channel's own text: CHANNEL=TEXT.
+        #[arg(long = "text-for")]
+        text_for: Vec<String>,
+    },
+    /// Ask for approval: the length limits and the principles are checked first.
+    Submit {
+        /// The draft.
+        id: i64,
+        /// Submit although principle checks fail (admins only): the reason is recorded.
+        #[arg(long = "override")]
+        override_reason: Option<String>,
+    },
+    /// Approve a draft (the role [publishing.approvers] names for its kind, or above).
+    Approve {
+        /// The draft.
+        id: i64,
+    },
+    /// Send a draft back to its author with a reason.
+    Reject {
+        /// The draft.
+        id: i64,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Schedule an approved draft: now, or at a time (RFC 3339, or a day YYYY-MM-DD).
+    /// Key messages keep to the cadence; broadcasts are weighed against the engagement
+    /// target.
+    Schedule {
+        /// The draft.
+        id: i64,
+        /// When (default: now).
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Drafts, newest first.
+    List {
+        /// Only this status: draft, pending_approval, approved, scheduled, published,
+        /// failed, rejected.
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One draft: its texts per channel, checks, status and history.
+    Show {
+        /// The draft.
+        id: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `rapport search`.

@@ -4,6 +4,7 @@ mod act;
 pub mod alerts;
 mod bench_search;
 mod demo;
+mod draft;
 mod explain;
 mod import;
 mod inbox;
@@ -154,6 +155,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Label { id, label } => act::label(&ctx, id, &label).await,
         Command::Alerts(args) => alerts::run(&ctx, &args).await,
         Command::Topics { command, json } => topics::run(&ctx, command.as_ref(), json).await,
+        Command::Draft { command } => draft::run(&ctx, &command).await,
         Command::Search(args) => search::run(&ctx, &args).await,
         Command::Reindex { verify, json } => search::reindex(&ctx, verify, json).await,
         Command::Bench { command } => match command {
