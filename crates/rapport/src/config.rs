@@ -13,7 +13,16 @@ pub const DEFAULT_CONFIG: &str = include_str!("default_config.toml");
 
 /// The sections an environment variable may set (`RAPPORT_<SECTION>__<KEY>`); other
 /// `RAPPORT_*` variables (`RAPPORT_DATA_DIR`, `RAPPORT_NOW`, ...) are not configuration.
-const SECTIONS: &[&str] = &["organisation", "priority", "intent", "sla", "alerts"];
+const SECTIONS: &[&str] = &[
+    "organisation",
+    "priority",
+    "intent",
+    "sla",
+    "alerts",
+    "cadence",
+    "engagement",
+    "publishing",
+];
 
 /// Parses configuration text with the environment layered over it.
 pub fn parse(text: &str, origin: &str, env: &BTreeMap<String, String>) -> Result<Config> {
@@ -159,6 +168,19 @@ mod tests {
         .unwrap();
         assert_eq!(c.topics.len(), 2);
         assert_eq!(c.alerts.bucket_minutes, 5);
+    }
+
+    #[test]
+    fn the_commented_principle_examples_are_valid() {
+        let c = parse(
+            &uncommented("# [[principle]]"),
+            "uncommented default",
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        assert_eq!(c.principles.len(), 3);
+        assert_eq!(c.cadence.key_messages_per_day, 2);
+        assert_eq!(c.engagement.target, 0.8);
     }
 
     #[test]
