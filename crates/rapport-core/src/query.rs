@@ -69,11 +69,16 @@ pub fn highlight_ranges(text: &str, words: &[String]) -> Vec<(usize, usize)> {
 }
 
 fn token(text: &str, start: usize, end: usize) -> Token {
-    Token {
-        start,
-        end,
-        text: text[start..end].to_lowercase(),
-    }
+    let word = &text[start..end];
+    // Most words are ASCII, most of them lowercase already: no Unicode case mapping then.
+    let text = if word.is_ascii() {
+        let mut w = word.to_string();
+        w.make_ascii_lowercase();
+        w
+    } else {
+        word.to_lowercase()
+    };
+    Token { start, end, text }
 }
 
 /// A field that holds one value per message, matched exactly (ignoring case).
