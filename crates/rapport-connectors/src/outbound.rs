@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bluesky::client::{Xrpc, XrpcCallError};
 use crate::bluesky::convert::ReplyTarget;
-use crate::bluesky::richtext::{detect_facets, reply_record};
+use crate::bluesky::richtext::{detect_facets, post_record, reply_record};
 use crate::bluesky::tid::tid;
 use crate::bluesky::wire::{CreateRecordInput, PostRecord};
 use crate::bluesky::{BlueskyError, POST_COLLECTION, post_url, split_at_uri};
@@ -167,6 +167,40 @@ pub fn plan_reply(
         ChannelKind::Rss | ChannelKind::Webhook => Err(SendError::NoTarget {
             platform: kind.as_str(),
             reason: "the platform has no way to answer through rapport".into(),
+        }),
+    }
+}
+
+/// Plans a post of its own (a broadcast, a key message) on `kind`'s platform, dated
+/// `created_at`; `seed` (the draft's id, or anything unique to the post) picks the
+/// Bluesky record key's clock id. Sent with [`send`], like a reply: once.
+pub fn plan_post(
+    kind: ChannelKind,
+    text: &str,
+    created_at: DateTime<Utc>,
+    seed: u64,
+) -> Result<PlannedReply, SendError> {
+    match kind {
+        ChannelKind::Bluesky => {
+            let record = post_record(text, detect_facets(text, |_| None), created_at)?;
+            let micros = u64::try_from(created_at.timestamp_micros()).unwrap_or(0);
+            Ok(PlannedReply::Bluesky {
+                rkey: tid(micros, (seed % 1024) as u16),
+                record,
+            })
+        }
+        ChannelKind::Mastodon => Ok(PlannedReply::Mastodon {
+            request: StatusRequest {
+                status: text.to_owned(),
+                in_reply_to_id: None,
+                visibility: Some(Visibility::Public),
+                spoiler_text: None,
+                language: None,
+            },
+        }),
+        ChannelKind::Rss | ChannelKind::Webhook => Err(SendError::NoTarget {
+            platform: kind.as_str(),
+            reason: "rapport cannot publish there".into(),
         }),
     }
 }

@@ -21,6 +21,7 @@ pub mod auth;
 pub mod error;
 pub mod ingest;
 pub mod pipeline;
+pub mod publishing;
 pub mod replies;
 pub mod reports;
 pub mod search;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::Row as _;
 
-use crate::ingest::event;
+use crate::ingest::{event, outbound_joins};
 use crate::{Store, StoreError, ms, time};
 
 /// A draft to create.
@@ -136,7 +136,221 @@ fn draft_row(r: &sqlx::any::AnyRow) -> Result<Draft, StoreError> {
     })
 }
 
+/// One channel's post of a scheduled draft, due to be sent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DuePost {
+    /// The draft.
+    pub draft_id: i64,
+    /// The channel.
+    pub channel: String,
+    /// The post, decided when the draft was scheduled (JSON).
+    pub request: String,
+    /// The key every attempt carries.
+    pub idempotency_key: String,
+    /// Attempts so far.
+    pub attempts: i64,
+}
+
+/// A post that went out, to record.
+#[derive(Debug, Clone)]
+pub struct PostSent<'a> {
+    /// The draft.
+    pub draft_id: i64,
+    /// The channel.
+    pub channel: &'a str,
+    /// The platform (`bluesky`, `mastodon`).
+    pub platform: &'a str,
+    /// The organisation's account that posted.
+    pub account: &'a str,
+    /// The platform's id of the post.
+    pub remote_id: &'a str,
+    /// Its address.
+    pub url: Option<&'a str>,
+    /// What a reply answers (platform id), for a reply.
+    pub in_reply_to: Option<&'a str>,
+}
+
 impl Store {
+    /// The posts of scheduled drafts due at `now` (or of draft `only`, whatever its time)
+    /// that are not sent yet, oldest first.
+    pub async fn due_posts(
+        &self,
+        now: DateTime<Utc>,
+        only: Option<i64>,
+    ) -> Result<Vec<DuePost>, StoreError> {
+        let sql = "SELECT t.draft_id, t.channel, t.request, t.idempotency_key, t.attempts FROM draft_targets t \
+             JOIN drafts d ON d.id = t.draft_id WHERE d.status = 'scheduled' AND t.state = 'pending' \
+             AND t.request IS NOT NULL AND ";
+        let rows: Vec<(i64, String, String, String, i64)> = match only {
+            Some(id) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{sql}d.id = $1 ORDER BY t.channel"
+                )))
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{sql}d.scheduled_at <= $1 ORDER BY d.scheduled_at, d.id, t.channel"
+                )))
+                .bind(ms(now))
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        Ok(rows
+            .into_iter()
+            .map(
+                |(draft_id, channel, request, idempotency_key, attempts)| DuePost {
+                    draft_id,
+                    channel,
+                    request,
+                    idempotency_key,
+                    attempts,
+                },
+            )
+            .collect())
+    }
+
+    /// Records a post the platform has: the channel is sent, the post is stored as an
+    /// outbound message (a reply joins its conversation and counts as the response), and
+    /// when every channel is sent the draft is published. Recording it twice changes
+    /// nothing. Returns whether the draft is now published.
+    pub async fn post_sent(
+        &self,
+        p: &PostSent<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let at = ms(now);
+        let mut tx = self.begin_write().await?;
+        let marked = sqlx::query(
+            "UPDATE draft_targets SET state = 'sent', remote_id = $1, url = $2, sent_at = $3, attempts = attempts + 1, \
+             last_error = NULL WHERE draft_id = $4 AND channel = $5 AND state = 'pending'",
+        )
+        .bind(p.remote_id)
+        .bind(p.url)
+        .bind(at)
+        .bind(p.draft_id)
+        .bind(p.channel)
+        .execute(&mut *tx)
+        .await?;
+        if marked.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let (author, text, conversation, own): (String, String, Option<i64>, Option<String>) =
+            sqlx::query_as(
+                "SELECT d.author, d.text, d.conversation_id, t.text FROM drafts d \
+                 JOIN draft_targets t ON t.draft_id = d.id WHERE d.id = $1 AND t.channel = $2",
+            )
+            .bind(p.draft_id)
+            .bind(p.channel)
+            .fetch_one(&mut *tx)
+            .await?;
+        let inserted: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO messages (platform, platform_id, conversation_id, direction, is_reply, automated, author, \
+             text, created_at, in_reply_to, url, compound, pos, neu, neg, intent, intent_rule, priority_score, band, \
+             sent_by, stored_at) VALUES ($1, $2, $3, 'outbound', $4, 0, $5, $6, $7, $8, $9, 0, 0, 1, 0, 'other', \
+             'outbound', 0, 4, $10, $11) ON CONFLICT (platform, platform_id) DO NOTHING RETURNING id",
+        )
+        .bind(p.platform)
+        .bind(p.remote_id)
+        .bind(conversation)
+        .bind(i64::from(conversation.is_some()))
+        .bind(p.account)
+        .bind(own.as_deref().unwrap_or(&text))
+        .bind(at)
+        .bind(p.in_reply_to)
+        .bind(p.url)
+        .bind(&author)
+        .bind(at)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((message_id,)) = inserted {
+            if let Some(c) = conversation {
+                outbound_joins(&mut tx, c, false, at).await?;
+            }
+            event(
+                &mut tx,
+                None,
+                "stored",
+                "system",
+                at,
+                json!({"messages": [[message_id, message_id]]}),
+            )
+            .await?;
+        }
+        let (waiting,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM draft_targets WHERE draft_id = $1 AND state != 'sent'",
+        )
+        .bind(p.draft_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let published = waiting == 0;
+        if published {
+            sqlx::query("UPDATE drafts SET status = 'published', updated_at = $1 WHERE id = $2 AND status = 'scheduled'")
+                .bind(at)
+                .bind(p.draft_id)
+                .execute(&mut *tx)
+                .await?;
+            event(
+                &mut tx,
+                conversation,
+                "draft_published",
+                "scheduler",
+                at,
+                json!({"draft": p.draft_id}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(published)
+    }
+
+    /// Records a failed attempt; a refusal that retrying cannot change (`permanent`)
+    /// fails the channel and the draft, which can be edited or scheduled again.
+    pub async fn post_failed(
+        &self,
+        draft_id: i64,
+        channel: &str,
+        error: &str,
+        permanent: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let at = ms(now);
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE draft_targets SET attempts = attempts + 1, last_error = $1, \
+             state = CASE WHEN $2 = 1 THEN 'failed' ELSE state END WHERE draft_id = $3 AND channel = $4 AND state = 'pending'",
+        )
+        .bind(error)
+        .bind(i64::from(permanent))
+        .bind(draft_id)
+        .bind(channel)
+        .execute(&mut *tx)
+        .await?;
+        if permanent {
+            let moved = sqlx::query("UPDATE drafts SET status = 'failed', updated_at = $1 WHERE id = $2 AND status = 'scheduled'")
+                .bind(at)
+                .bind(draft_id)
+                .execute(&mut *tx)
+                .await?;
+            if moved.rows_affected() > 0 {
+                event(
+                    &mut tx,
+                    None,
+                    "draft_failed",
+                    "scheduler",
+                    at,
+                    json!({"draft": draft_id, "channel": channel, "error": error}),
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Stores a new draft (status `draft`) and its targets; returns its id.
     pub async fn create_draft(&self, d: &NewDraft, now: DateTime<Utc>) -> Result<i64, StoreError> {
         let mut tx = self.begin_write().await?;
@@ -347,7 +561,7 @@ impl Store {
         }
         for (channel, request) in requests {
             sqlx::query(
-                "UPDATE draft_targets SET request = $1, state = 'pending' WHERE draft_id = $2 AND channel = $3 AND state IN ('waiting', 'pending')",
+                "UPDATE draft_targets SET request = $1, state = 'pending' WHERE draft_id = $2 AND channel = $3 AND state IN ('waiting', 'pending', 'failed')",
             )
             .bind(request)
             .bind(id)

@@ -39,7 +39,7 @@ use sqlx::{AnyPool, Executor as _};
 pub use accounts::{LOGIN_WINDOW, Login, MAX_FAILED_LOGINS, NewSession, TokenInfo, User};
 pub use actions::{Escalation, ReplyOutcome, SendVia};
 pub use copy::CopyReport;
-pub use drafts::{Draft, DraftTarget, NewDraft, StatusChange};
+pub use drafts::{Draft, DraftTarget, DuePost, NewDraft, PostSent, StatusChange};
 pub use error::StoreError;
 pub use follow::{EventFollower, GAP_PATIENCE};
 pub use ingest::{BatchOutcome, HistoryItem, Ingestor, Prepared, QuarantineRow};

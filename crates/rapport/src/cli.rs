@@ -216,6 +216,15 @@ pub enum Command {
         #[command(subcommand)]
         command: DraftCommand,
     },
+    /// Send the scheduled drafts that are due (or draft ID now) to their channels, each
+    /// post once. A running `rapport worker` or `rapport listen` does this by itself.
+    Publish {
+        /// Only this draft, now, whatever its scheduled time.
+        id: Option<i64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Search every stored message (syntax: docs/search.md): words, "phrases",
     /// author:, platform:, intent:, sentiment:neg, team:, date:A..B, since:7d, AND/OR/NOT.
     /// Brings the search index up to date first when no server is doing it.

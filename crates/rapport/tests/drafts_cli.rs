@@ -70,11 +70,10 @@ statement = "We say what we are paid for and promise nothing we cannot keep."
 banned_phrases = ["best in the world"]
 required_disclosure = "#ad"
 no_outcome_promises = true
-
-[cadence]
-key_messages_per_day = 2
 "##,
     );
+    // The default file's [cadence]: two key messages a day.
+    assert!(cfg.contains("key_messages_per_day = 2"));
     std::fs::write(data.join("rapport.toml"), cfg).unwrap();
     for (name, role) in [("lea", "leader"), ("ada", "admin"), ("sam", "agent")] {
         let out = rapport(&data, "cli")

@@ -7,7 +7,7 @@ use std::str::FromStr as _;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use rapport_connectors::bluesky::tid::tid;
+use rapport_connectors::outbound::{Answering, plan_post, plan_reply};
 use rapport_core::access::Role;
 use rapport_core::config::Config;
 use rapport_core::draft::{
@@ -15,6 +15,7 @@ use rapport_core::draft::{
 };
 use rapport_core::guards::check_broadcast;
 use rapport_core::principles::{DraftInput, Finding, check_draft, is_promotional};
+use rapport_server::replies::Outcome;
 use rapport_store::{Draft, NewDraft, StatusChange, Store};
 use serde::Serialize;
 use serde_json::json;
@@ -433,20 +434,40 @@ pub async fn run(ctx: &Ctx, command: &DraftCommand) -> Result<ExitCode> {
                 }
             }
             // Each channel's post, decided once: the same on every attempt to send it.
-            let micros = u64::try_from(at.timestamp_micros()).unwrap_or(0);
             let mut requests = Vec::new();
+            let target = match d.conversation_id {
+                Some(c) => Some(store.reply_target(c).await?.ok_or_else(|| {
+                    anyhow!("conversation {c} has no message from someone else to answer")
+                })?),
+                None => None,
+            };
             for t in &d.targets {
-                let (platform, _) = platform_of(&config, &t.channel)?;
+                let kind = config
+                    .channels
+                    .iter()
+                    .find(|c| c.name == t.channel)
+                    .map(|c| c.kind)
+                    .ok_or_else(|| {
+                        anyhow!("channel {:?} is no longer in rapport.toml", t.channel)
+                    })?;
                 let text = d.text_for(&t.channel);
-                let request = match platform {
-                    Platform::Bluesky => {
-                        json!({"platform": "bluesky", "rkey": tid(micros, (*id % 1024) as u16), "text": text, "created_at": at})
-                    }
-                    Platform::Mastodon => {
-                        json!({"platform": "mastodon", "text": text, "idempotency_key": t.idempotency_key})
-                    }
-                };
-                requests.push((t.channel.clone(), request.to_string()));
+                let seed = u64::try_from(*id).unwrap_or(0);
+                let plan = match &target {
+                    None => plan_post(kind, text, at, seed),
+                    Some(r) => plan_reply(
+                        kind,
+                        text,
+                        Answering {
+                            platform_id: &r.platform_id,
+                            author: &r.author,
+                            reply_ref: r.reply_ref.as_deref(),
+                        },
+                        at,
+                        seed,
+                    ),
+                }
+                .with_context(|| format!("draft {id} cannot go to {}", t.channel))?;
+                requests.push((t.channel.clone(), serde_json::to_string(&plan)?));
             }
             store
                 .change_draft_status(
@@ -464,7 +485,10 @@ pub async fn run(ctx: &Ctx, command: &DraftCommand) -> Result<ExitCode> {
                     now,
                 )
                 .await?;
-            println!("draft {id} scheduled for {}", at.to_rfc3339());
+            println!(
+                "draft {id} scheduled for {}: a running `rapport worker` or `rapport listen` sends it then (or `rapport publish {id}` now)",
+                at.to_rfc3339()
+            );
             ExitCode::SUCCESS
         }
         DraftCommand::List {
@@ -549,4 +573,51 @@ pub async fn run(ctx: &Ctx, command: &DraftCommand) -> Result<ExitCode> {
     };
     store.close().await;
     Ok(code)
+}
+
+/// `rapport publish [ID]`.
+pub async fn publish(ctx: &Ctx, only: Option<i64>, as_json: bool) -> Result<ExitCode> {
+    let config = ctx.config()?;
+    let store = ctx.store().await?;
+    if let Some(id) = only {
+        let d = store.draft(id).await?;
+        if d.status != DraftStatus::Scheduled.as_str() {
+            bail!(
+                "draft {id} is {}: only a scheduled draft is published (`rapport draft schedule {id}` first)",
+                d.status
+            );
+        }
+    }
+    let done = rapport_server::publishing::publish_due(&store, &config, ctx.now()?, only).await?;
+    store.close().await;
+    let failures = done
+        .iter()
+        .filter(|p| !matches!(p.outcome, Outcome::Sent { .. }))
+        .count();
+    if as_json {
+        output::json(&done)?;
+    } else if done.is_empty() {
+        println!("nothing is due");
+    } else {
+        for p in &done {
+            let line = match &p.outcome {
+                Outcome::Sent { remote_id, url } => {
+                    format!("sent: {}", url.as_deref().unwrap_or(remote_id))
+                }
+                Outcome::Pending { error } => format!("not yet, retried later: {error}"),
+                Outcome::Failed { error } => format!("refused: {error}"),
+            };
+            println!(
+                "draft {} → {}: {line}{}",
+                p.draft_id,
+                p.channel,
+                if p.published { " (published)" } else { "" }
+            );
+        }
+    }
+    Ok(if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -118,7 +118,8 @@ pub async fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitCode> {
         bail!("no channel could start (see the errors above)");
     }
 
-    // Replies queued earlier (a crash, a platform that was down) go out now and then.
+    // Replies queued earlier (a crash, a platform that was down) and scheduled drafts
+    // that are due go out now and then.
     let outbox = {
         let store = store.clone();
         let config = config.clone();
@@ -305,8 +306,30 @@ fn chosen(config: &Config, names: &[String], ctx: &Ctx) -> Result<Vec<ChannelCon
 /// reply written a moment ago is being sent by the `rapport reply` that wrote it.
 pub const OUTBOX_SETTLE: Duration = Duration::from_secs(60);
 
-/// Sends the queued replies that nothing touched for `settle`.
+/// Sends the queued replies that nothing touched for `settle`, and the posts of the
+/// scheduled drafts that are due.
 pub(crate) async fn send_pending(store: &Store, config: &Config, settle: Duration) -> Result<()> {
+    for p in rapport_server::publishing::publish_due(store, config, Utc::now(), None).await? {
+        match &p.outcome {
+            Outcome::Sent { remote_id, .. } => {
+                tracing::info!(
+                    "draft {} published through {} ({remote_id})",
+                    p.draft_id,
+                    p.channel
+                );
+            }
+            Outcome::Pending { error } => {
+                tracing::warn!(
+                    "draft {} not sent through {} yet: {error}",
+                    p.draft_id,
+                    p.channel
+                );
+            }
+            Outcome::Failed { error } => {
+                tracing::error!("draft {} refused by {}: {error}", p.draft_id, p.channel);
+            }
+        }
+    }
     let settled = Utc::now()
         - chrono::Duration::from_std(settle).unwrap_or_else(|_| chrono::Duration::seconds(60));
     for row in store.pending_outbox_since(None, Some(settled)).await? {

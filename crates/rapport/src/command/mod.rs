@@ -156,6 +156,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Alerts(args) => alerts::run(&ctx, &args).await,
         Command::Topics { command, json } => topics::run(&ctx, command.as_ref(), json).await,
         Command::Draft { command } => draft::run(&ctx, &command).await,
+        Command::Publish { id, json } => draft::publish(&ctx, id, json).await,
         Command::Search(args) => search::run(&ctx, &args).await,
         Command::Reindex { verify, json } => search::reindex(&ctx, verify, json).await,
         Command::Bench { command } => match command {
