@@ -374,7 +374,9 @@ fn lex(text: &str) -> Result<Vec<(usize, Lexeme)>, QueryError> {
             if let Some((field, value)) = word.split_once(':')
                 && is_field_name(field)
                 && (!value.is_empty()
-                    || FIELD_NAMES.split(", ").any(|f| f.eq_ignore_ascii_case(field)))
+                    || FIELD_NAMES
+                        .split(", ")
+                        .any(|f| f.eq_ignore_ascii_case(field)))
             {
                 let value = if value.is_empty() && i < chars.len() && chars[i] == '"' {
                     let (s, next) = quoted(i)?;
