@@ -12,11 +12,13 @@
 //! - [`listening`]: listening topics, matched in one pass; [`spike`]: spike detection.
 //! - [`query`]: the search query language and its in-memory decision.
 //! - [`access`]: the roles and what each may do.
+//! - [`digest`]: the leader digest's trends, advocate ranking and idea groups.
 #![deny(missing_docs)]
 
 pub mod access;
 pub mod channel;
 pub mod config;
+pub mod digest;
 pub mod intent;
 pub mod listening;
 pub mod metrics;

@@ -4,6 +4,7 @@ mod act;
 pub mod alerts;
 mod bench_search;
 mod demo;
+mod digest;
 mod explain;
 mod import;
 mod inbox;
@@ -155,6 +156,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Alerts(args) => alerts::run(&ctx, &args).await,
         Command::Topics { command, json } => topics::run(&ctx, command.as_ref(), json).await,
         Command::Search(args) => search::run(&ctx, &args).await,
+        Command::Digest(args) => digest::run(&ctx, &args).await,
         Command::Reindex { verify, json } => search::reindex(&ctx, verify, json).await,
         Command::Bench { command } => match command {
             crate::cli::BenchCommand::Search {
