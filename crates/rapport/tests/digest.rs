@@ -156,6 +156,17 @@ async fn demo(tmp: &Path) -> Env {
         url,
     };
     env.ok(NOW, &["demo", "--no-serve"]).await;
+    // docs/digest-example.md shows this digest as the command writes it.
+    let md = env.ok(NOW, &["digest", "--format", "markdown"]).await;
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/digest-example.md"),
+    )
+    .unwrap();
+    assert!(
+        doc.contains(&md),
+        "docs/digest-example.md is not what `rapport digest --format markdown` writes on the \
+         demo data any more: make it again with the commands it shows, and check its notes\n{md}"
+    );
     // The SLA timer, as a worker would have run it two hours ago: breaches move up a
     // band, from P4 to P3 as well as to P2 and P1.
     let store = env.store().await;
