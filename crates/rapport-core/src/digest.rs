@@ -101,7 +101,7 @@ pub enum ChangeKind {
 /// Which way a number moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Direction {
+pub enum TrendDirection {
     /// Up (▲).
     Up,
     /// Down (▼).
@@ -114,14 +114,14 @@ pub enum Direction {
     Unknown,
 }
 
-impl Direction {
+impl TrendDirection {
     /// ▲, ▼, =, ▲ (new) or an empty string.
     pub fn arrow(self) -> &'static str {
         match self {
-            Direction::Up | Direction::New => "▲",
-            Direction::Down => "▼",
-            Direction::Flat => "=",
-            Direction::Unknown => "",
+            TrendDirection::Up | TrendDirection::New => "▲",
+            TrendDirection::Down => "▼",
+            TrendDirection::Flat => "=",
+            TrendDirection::Unknown => "",
         }
     }
 }
@@ -139,7 +139,7 @@ pub struct Trend {
     /// How the change is measured.
     pub kind: ChangeKind,
     /// Which way it went.
-    pub direction: Direction,
+    pub direction: TrendDirection,
     /// The change as the digest writes it: `▲ 12%`, `▼ 3.5 pts`, `▲ +0.031`, `= 0%`,
     /// `▲ new`, or `–` when there is nothing to compare.
     pub label: String,
@@ -161,25 +161,25 @@ impl Trend {
     /// A count or a duration: relative change, `▲ new` from zero.
     pub fn relative(current: Option<f64>, previous: Option<f64>) -> Trend {
         let (change, direction) = match (current, previous) {
-            (Some(c), Some(p)) if p == 0.0 && c == 0.0 => (Some(0.0), Direction::Flat),
+            (Some(c), Some(p)) if p == 0.0 && c == 0.0 => (Some(0.0), TrendDirection::Flat),
             (Some(c), Some(0.0)) => (
                 None,
                 if c > 0.0 {
-                    Direction::New
+                    TrendDirection::New
                 } else {
-                    Direction::Down
+                    TrendDirection::Down
                 },
             ),
             (Some(c), Some(p)) => {
                 let ch = (c - p) / p.abs();
                 (Some(ch), direction_of(ch, FLAT_RELATIVE))
             }
-            _ => (None, Direction::Unknown),
+            _ => (None, TrendDirection::Unknown),
         };
         let label = match (direction, change) {
-            (Direction::Unknown, _) => "–".to_string(),
-            (Direction::New, _) => "▲ new".to_string(),
-            (Direction::Flat, _) => "= 0%".to_string(),
+            (TrendDirection::Unknown, _) => "–".to_string(),
+            (TrendDirection::New, _) => "▲ new".to_string(),
+            (TrendDirection::Flat, _) => "= 0%".to_string(),
             (d, Some(ch)) => format!("{} {:.0}%", d.arrow(), (ch * 100.0).abs()),
             (d, None) => d.arrow().to_string(),
         };
@@ -209,11 +209,11 @@ impl Trend {
             _ => FLAT_DIFFERENCE,
         };
         let change = current.zip(previous).map(|(c, p)| c - p);
-        let direction = change.map_or(Direction::Unknown, |ch| direction_of(ch, flat));
+        let direction = change.map_or(TrendDirection::Unknown, |ch| direction_of(ch, flat));
         let label = match (direction, change) {
-            (Direction::Unknown, _) | (_, None) => "–".to_string(),
-            (Direction::Flat, _) if kind == ChangeKind::Points => "= 0.0 pts".to_string(),
-            (Direction::Flat, _) => "= +0.000".to_string(),
+            (TrendDirection::Unknown, _) | (_, None) => "–".to_string(),
+            (TrendDirection::Flat, _) if kind == ChangeKind::Points => "= 0.0 pts".to_string(),
+            (TrendDirection::Flat, _) => "= +0.000".to_string(),
             (d, Some(ch)) if kind == ChangeKind::Points => {
                 format!("{} {:.1} pts", d.arrow(), (ch * 100.0).abs())
             }
@@ -230,13 +230,13 @@ impl Trend {
     }
 }
 
-fn direction_of(change: f64, flat: f64) -> Direction {
+fn direction_of(change: f64, flat: f64) -> TrendDirection {
     if change.abs() < flat {
-        Direction::Flat
+        TrendDirection::Flat
     } else if change > 0.0 {
-        Direction::Up
+        TrendDirection::Up
     } else {
-        Direction::Down
+        TrendDirection::Down
     }
 }
 
@@ -517,8 +517,9 @@ pub fn group_ideas(
     let mut left: Vec<usize> = (0..ideas.len()).collect();
     let mut groups = Vec::new();
 
-    // 1. Shared topics and labels.
-    loop {
+    // 1. Shared topics and labels. Each group is no larger than the one before (counts
+    // only fall as ideas are taken), so more than `max_groups` of a kind are never shown.
+    for _ in 0..max_groups {
         let mut counts: BTreeMap<&(String, String), usize> = BTreeMap::new();
         for &i in &left {
             let tags: BTreeSet<&(String, String)> = ideas[i].tags.iter().collect();
@@ -577,7 +578,7 @@ pub fn group_ideas(
         };
         common
     };
-    loop {
+    for _ in 0..max_groups {
         let mut df: BTreeMap<&str, usize> = BTreeMap::new();
         for &i in &left {
             for p in &phrases[&i] {
@@ -827,31 +828,31 @@ mod tests {
     #[test]
     fn relative_trends() {
         let up = Trend::count(120, 100);
-        assert_eq!(up.direction, Direction::Up);
+        assert_eq!(up.direction, TrendDirection::Up);
         assert_eq!(up.label, "▲ 20%");
         assert!((up.change.unwrap() - 0.2).abs() < 1e-12);
         assert_eq!(Trend::count(75, 100).label, "▼ 25%");
         // Rounds to 0%: flat.
         assert_eq!(Trend::count(1000, 1002).label, "= 0%");
-        assert_eq!(Trend::count(1000, 1002).direction, Direction::Flat);
+        assert_eq!(Trend::count(1000, 1002).direction, TrendDirection::Flat);
         assert_eq!(Trend::count(0, 0).label, "= 0%");
         let new = Trend::count(3, 0);
         assert_eq!(
             (new.direction, new.change, new.label.as_str()),
-            (Direction::New, None, "▲ new")
+            (TrendDirection::New, None, "▲ new")
         );
         assert_eq!(Trend::count(0, 4).label, "▼ 100%");
         let unknown = Trend::relative(Some(60.0), None);
         assert_eq!(
             (unknown.direction, unknown.label.as_str()),
-            (Direction::Unknown, "–")
+            (TrendDirection::Unknown, "–")
         );
     }
 
     #[test]
     fn share_and_score_trends() {
         let sla = Trend::points(Some(0.62), Some(0.585));
-        assert_eq!(sla.direction, Direction::Up);
+        assert_eq!(sla.direction, TrendDirection::Up);
         assert_eq!(sla.label, "▲ 3.5 pts");
         assert_eq!(Trend::points(Some(0.5), Some(0.6)).label, "▼ 10.0 pts");
         assert_eq!(Trend::points(Some(0.5), Some(0.5)).label, "= 0.0 pts");

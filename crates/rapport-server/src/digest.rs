@@ -86,7 +86,8 @@ pub struct Themes {
     pub labels: Vec<LabelTheme>,
     /// Share of voice (brand ÷ brand + competitors), when topics of those kinds exist.
     pub share_of_voice: Option<Trend>,
-    /// Topics and share of voice cover the whole organisation even in a team's digest.
+    /// `true` in a team's digest: topics and share of voice still cover the whole
+    /// organisation, not the team.
     pub organisation_wide: bool,
 }
 
@@ -278,7 +279,8 @@ pub struct Spikes {
     pub count: Trend,
     /// The newest ones.
     pub alerts: Vec<SpikeLine>,
-    /// Spikes are detected over the whole organisation, even in a team's digest.
+    /// `true` in a team's digest: spikes are detected over the whole organisation, not
+    /// the team.
     pub organisation_wide: bool,
 }
 

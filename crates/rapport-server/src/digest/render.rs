@@ -693,8 +693,10 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}.up{color:#1a7f37}.down{
 
 fn trend_cell(t: &Trend) -> Markup {
     let class = match t.direction {
-        rapport_core::digest::Direction::Up | rapport_core::digest::Direction::New => "up",
-        rapport_core::digest::Direction::Down => "down",
+        rapport_core::digest::TrendDirection::Up | rapport_core::digest::TrendDirection::New => {
+            "up"
+        }
+        rapport_core::digest::TrendDirection::Down => "down",
         _ => "flat",
     };
     html! { td class=(class) { (t.label) } }

@@ -43,7 +43,9 @@ pub async fn run(ctx: &Ctx, args: &DigestArgs) -> Result<ExitCode> {
             path.display()
         );
     }
-    if let Some(url) = args.webhook.as_deref().filter(|u| !u.is_empty()) {
+    // An empty RAPPORT_DIGEST_WEBHOOK is no webhook.
+    let webhook = args.webhook.as_deref().filter(|u| !u.trim().is_empty());
+    if let Some(url) = webhook {
         let sender = AlertSender::for_digest(url).context("cannot set up the webhook client")?;
         sender
             .send(&digest_payload(&render::markdown(&digest)))
@@ -51,7 +53,7 @@ pub async fn run(ctx: &Ctx, args: &DigestArgs) -> Result<ExitCode> {
             .context("the digest was not posted")?;
         eprintln!("posted the {} digest to the webhook", period.adjective());
     }
-    if args.out.is_none() && args.webhook.is_none() {
+    if args.out.is_none() && webhook.is_none() {
         let mut out = std::io::stdout().lock();
         out.write_all(body.as_bytes())?;
         out.flush()?;
