@@ -39,8 +39,8 @@ env -u RAPPORT_TEST_DATABASE_URL -u RAPPORT_DATABASE_URL cargo test --workspace 
 
 # Again on a throwaway PostgreSQL (loopback port, its own data directory, deleted after):
 # the store's contract suite and job queue, the workers' fault tests (one restarts a
-# PostgreSQL of its own), the demo on both backends, compared number for number, and
-# search (its feed of the event log, a SIGKILL while indexing).
+# PostgreSQL of its own), the demo on both backends, compared number for number, search
+# (its feed of the event log, a SIGKILL while indexing), and the digest's store queries.
 pg_dir="$(mktemp -d)"
 trap 'tools/pg-test-server.sh stop "$pg_dir"' EXIT
 pg_url="$(tools/pg-test-server.sh start "$pg_dir" "${RAPPORT_TEST_PG_PORT:-55439}")"
@@ -48,7 +48,8 @@ pg_url="$(tools/pg-test-server.sh start "$pg_dir" "${RAPPORT_TEST_PG_PORT:-55439
 # built again.)
 RAPPORT_TEST_DATABASE_URL="$pg_url" cargo test --workspace --locked \
     --test contract --test jobs --test store --test accounts --test listening --test drafts \
-    --test worker --test migrate --test demo --test alerts --test search_cli --test search_crash
+    --test worker --test migrate --test demo --test alerts --test search_cli --test search_crash \
+    --test digest
 
 # The web UI in a real browser, against the binary the tests just built.
 if [ "$browser" = yes ]; then

@@ -1,7 +1,8 @@
-//! Spike alerts out to the leaders: one POST per alert to an incoming webhook, in the
-//! JSON that Slack's incoming webhooks take (`text` for notifications and clients that
-//! show no blocks, `blocks` for the message itself). Mattermost, Rocket.Chat, Discord's
-//! `/slack` endpoints and Microsoft Teams' workflow webhooks take the same shape.
+//! Spike alerts and digests out to the leaders: one POST per alert (or digest) to an
+//! incoming webhook, in the JSON that Slack's incoming webhooks take (`text` for
+//! notifications and clients that show no blocks, `blocks` for the message itself).
+//! Mattermost, Rocket.Chat, Discord's `/slack` endpoints and Microsoft Teams' workflow
+//! webhooks take the same shape.
 
 use std::time::Duration;
 
@@ -59,11 +60,17 @@ pub fn slack_payload(alert: &Alert, org: &str, link: Option<&str>) -> Value {
     })
 }
 
-/// Posts alerts to a webhook.
+/// The Slack-compatible body of a digest: its markdown as `text`.
+pub fn digest_payload(markdown: &str) -> Value {
+    json!({ "text": markdown })
+}
+
+/// Posts alerts (or digests) to a webhook.
 #[derive(Debug, Clone)]
 pub struct AlertSender {
     http: Http,
     url: String,
+    what: &'static str,
 }
 
 impl AlertSender {
@@ -78,6 +85,16 @@ impl AlertSender {
         Ok(Self {
             http: Http::new(Duration::from_secs(10), policy)?,
             url: url.to_owned(),
+            what: "send a spike alert to the webhook",
+        })
+    }
+
+    /// A sender of digests to `url`: the same client and retries, with errors that say
+    /// a digest was being sent.
+    pub fn for_digest(url: &str) -> Result<Self, NetError> {
+        Ok(Self {
+            what: "send the digest to the webhook",
+            ..Self::new(url)?
         })
     }
 
@@ -85,14 +102,12 @@ impl AlertSender {
     pub async fn send(&self, body: &Value) -> Result<(), NetError> {
         let response = self
             .http
-            .send("send a spike alert to the webhook", || {
-                self.http.client().post(&self.url).json(body)
-            })
+            .send(self.what, || self.http.client().post(&self.url).json(body))
             .await?;
         if response.status().is_success() {
             Ok(())
         } else {
-            Err(Http::error_for("send a spike alert to the webhook", response).await)
+            Err(Http::error_for(self.what, response).await)
         }
     }
 }

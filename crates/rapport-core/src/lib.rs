@@ -16,11 +16,13 @@
 //!   limits; [`principles`]: the organisation's principles and the checks of a draft
 //!   against them; [`guards`]: the leaders' key-message cadence and the
 //!   engage-vs-broadcast guard.
+//! - [`digest`]: the leader digest's trends, advocate ranking and idea groups.
 #![deny(missing_docs)]
 
 pub mod access;
 pub mod channel;
 pub mod config;
+pub mod digest;
 pub mod draft;
 pub mod guards;
 pub mod intent;

@@ -321,11 +321,11 @@ fn like_escape(text: &str) -> String {
     out
 }
 
-const CONV_COLUMNS: &str = "c.id, c.platform, c.author, c.person_id, c.team, c.assignee, c.status, c.band, \
+pub(crate) const CONV_COLUMNS: &str = "c.id, c.platform, c.author, c.person_id, c.team, c.assignee, c.status, c.band, \
     c.priority_score, c.intent, c.route_rule, c.opened_at, c.first_due_at, c.due_at, c.first_response_at, \
     c.last_message_at, c.message_count, COALESCE(m.text, ''), COALESCE(m.compound, 0.0)";
 
-fn conv_row(r: &AnyRow) -> Result<ConversationRow, sqlx::Error> {
+pub(crate) fn conv_row(r: &AnyRow) -> Result<ConversationRow, sqlx::Error> {
     let opt_time = |v: Option<i64>| v.map(time);
     Ok(ConversationRow {
         id: r.try_get(0)?,

@@ -246,6 +246,10 @@ pub enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// The leader digest of the day or week ending now, beside the one before: themes,
+    /// net sentiment, escalations and open P1s, SLA attainment, top advocates, new
+    /// ideas, spikes (docs/digest.md). Written to stdout, a file, or a webhook.
+    Digest(DigestArgs),
     /// Print the default configuration.
     DefaultConfig,
 }
@@ -581,6 +585,60 @@ pub struct ReportArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `rapport digest`.
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    /// The day or the week ending now (compared with the one before it).
+    #[arg(long, value_enum, default_value = "week")]
+    pub period: DigestPeriodArg,
+    /// text (aligned, for a terminal), markdown, html (one self-contained page) or json.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DigestFormat,
+    /// Same as `--format json`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Only this team's conversations (`unrouted` for none); listening topics and spikes
+    /// stay organisation-wide.
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Write the digest to this file (atomically: a temporary file renamed over it)
+    /// instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// POST the digest, in markdown whatever --format says, to this Slack-compatible
+    /// incoming webhook as `{"text": ...}`. With --out or --webhook nothing is printed
+    /// on stdout.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "RAPPORT_DIGEST_WEBHOOK",
+        hide_env_values = true
+    )]
+    pub webhook: Option<String>,
+}
+
+/// `rapport digest --period`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DigestPeriodArg {
+    /// The 24 hours ending now.
+    Day,
+    /// The 7 days ending now.
+    Week,
+}
+
+/// `rapport digest --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DigestFormat {
+    /// Aligned text for a terminal.
+    Text,
+    /// Markdown: headings and tables.
+    Markdown,
+    /// One self-contained HTML page.
+    Html,
+    /// The structured digest.
+    Json,
 }
 
 /// `rapport user`.

@@ -4,6 +4,7 @@ mod act;
 pub mod alerts;
 mod bench_search;
 mod demo;
+mod digest;
 mod draft;
 mod explain;
 mod import;
@@ -158,6 +159,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Draft { command } => draft::run(&ctx, &command).await,
         Command::Publish { id, json } => draft::publish(&ctx, id, json).await,
         Command::Search(args) => search::run(&ctx, &args).await,
+        Command::Digest(args) => digest::run(&ctx, &args).await,
         Command::Reindex { verify, json } => search::reindex(&ctx, verify, json).await,
         Command::Bench { command } => match command {
             crate::cli::BenchCommand::Search {

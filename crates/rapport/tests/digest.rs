@@ -1,0 +1,420 @@
+//! `rapport digest` on the demo data: every section is there; the only conversations it
+//! names are P1 or P2 ones (checked against the store), never the ordinary tickets
+//! below; markdown has its headings; `--out` writes the file atomically; `--webhook`
+//! posts the markdown to a Slack-compatible webhook, and a webhook that refuses fails
+//! the command.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use chrono::{DateTime, Duration, Utc};
+use rapport_core::Band;
+use rapport_store::Store;
+use serde_json::Value;
+use tempfile::TempDir;
+
+mod backend;
+use backend::{fresh_schema, test_database_url};
+
+const NOW: &str = "2026-11-23T12:00:00Z";
+
+/// The sections every digest has, as JSON keys.
+const SECTIONS: [&str; 8] = [
+    "themes",
+    "sentiment",
+    "escalations",
+    "open_p1",
+    "sla",
+    "advocates",
+    "ideas",
+    "spikes",
+];
+
+#[derive(Default)]
+struct Hook {
+    bodies: Vec<Value>,
+    refuse: bool,
+}
+
+async fn spawn_hook(hook: Arc<Mutex<Hook>>) -> String {
+    let app = Router::new()
+        .route(
+            "/hook",
+            post(
+                |State(h): State<Arc<Mutex<Hook>>>, body: axum::Json<Value>| async move {
+                    let mut h = h.lock().unwrap();
+                    if h.refuse {
+                        return StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    h.bodies.push(body.0);
+                    StatusCode::OK
+                },
+            ),
+        )
+        .with_state(hook);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}/hook")
+}
+
+struct Env {
+    data: PathBuf,
+    url: Option<String>,
+}
+
+impl Env {
+    async fn run(&self, now: &str, args: &[&str]) -> (i32, String, String) {
+        let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_rapport"));
+        c.env_remove("RAPPORT_DATA_DIR")
+            .env_remove("RAPPORT_CONFIG")
+            .env_remove("RAPPORT_DIGEST_WEBHOOK")
+            .env("RAPPORT_LOG", "warn")
+            .env("RAPPORT_NOW", now)
+            .arg("--data-dir")
+            .arg(&self.data)
+            .args(args);
+        match &self.url {
+            Some(u) => c.env("RAPPORT_DATABASE_URL", u),
+            None => c.env_remove("RAPPORT_DATABASE_URL"),
+        };
+        let out = c.output().await.unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(
+            out.status.code().is_some(),
+            "rapport {args:?} was killed: {stderr}"
+        );
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+            stderr,
+        )
+    }
+
+    async fn ok(&self, now: &str, args: &[&str]) -> String {
+        let (code, out, err) = self.run(now, args).await;
+        assert_eq!(code, 0, "rapport {args:?}: {out}{err}");
+        out
+    }
+
+    async fn json(&self, now: &str, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok(now, args).await).unwrap()
+    }
+
+    async fn store(&self) -> Store {
+        match &self.url {
+            Some(u) => Store::connect(u).await.unwrap(),
+            None => Store::open(&self.data).await.unwrap(),
+        }
+    }
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// Every conversation id in a digest: the value of every `conversation` key, with the
+/// path it was found at.
+fn conversation_ids(v: &Value, path: &str, out: &mut Vec<(String, i64)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if k == "conversation" {
+                    out.push((path.to_string(), x.as_i64().unwrap()));
+                }
+                conversation_ids(x, &format!("{path}.{k}"), out);
+            }
+        }
+        Value::Array(a) => {
+            for x in a {
+                conversation_ids(x, &format!("{path}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+async fn demo(tmp: &Path) -> Env {
+    let url = match test_database_url() {
+        Some(base) => Some(
+            tokio::task::spawn_blocking(move || fresh_schema(&base))
+                .await
+                .unwrap(),
+        ),
+        None => None,
+    };
+    let env = Env {
+        data: tmp.join("demo"),
+        url,
+    };
+    env.ok(NOW, &["demo", "--no-serve"]).await;
+    // docs/digest-example.md shows this digest as the command writes it.
+    let md = env.ok(NOW, &["digest", "--format", "markdown"]).await;
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/digest-example.md"),
+    )
+    .unwrap();
+    assert!(
+        doc.contains(&md),
+        "docs/digest-example.md is not what `rapport digest --format markdown` writes on the \
+         demo data any more: make it again with the commands it shows, and check its notes\n{md}"
+    );
+    // The SLA timer, as a worker would have run it two hours ago: breaches move up a
+    // band, from P4 to P3 as well as to P2 and P1.
+    let store = env.store().await;
+    let escalated = store
+        .escalate_breaches(at(NOW) - Duration::hours(2), "sla-timer", 100_000)
+        .await
+        .unwrap();
+    assert!(
+        escalated.iter().any(|e| e.to == Band::P3),
+        "the demo has no P4 breach to escalate"
+    );
+    assert!(escalated.iter().any(|e| e.to <= Band::P2));
+    store.close().await;
+    env
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_digest_shows_strategy_not_tickets() {
+    let tmp = TempDir::new().unwrap();
+    let env = demo(tmp.path()).await;
+
+    let d = env.json(NOW, &["digest", "--format", "json"]).await;
+    for s in SECTIONS {
+        assert!(d[s].is_object(), "no {s}: {d:#}");
+    }
+    assert_eq!(d["period"], "week");
+    assert_eq!(d["organisation"], "Lumen");
+    assert_eq!(d["until"], "2026-11-23T12:00:00Z");
+    assert_eq!(d["since"], "2026-11-16T12:00:00Z");
+    assert_eq!(d["previous_since"], "2026-11-09T12:00:00Z");
+    // Themes: topics with their trend, the brand first (it is the busiest).
+    let topics = d["themes"]["topics"].as_array().unwrap();
+    assert!(!topics.is_empty(), "{d:#}");
+    assert_eq!(topics[0]["topic"], "lumen");
+    for t in topics {
+        let label = t["messages"]["label"].as_str().unwrap();
+        assert!(
+            ["▲", "▼", "="].iter().any(|a| label.starts_with(a)),
+            "{label}"
+        );
+    }
+    assert!(d["themes"]["share_of_voice"]["current"].is_f64());
+    // Net sentiment is the report's, over the same week.
+    let report = env
+        .json(
+            NOW,
+            &[
+                "report",
+                "--since",
+                "2026-11-16T12:00:00Z",
+                "--until",
+                NOW,
+                "--json",
+            ],
+        )
+        .await;
+    assert_eq!(
+        d["sentiment"]["net_sentiment"]["current"],
+        report["net_sentiment"]
+    );
+    assert_eq!(
+        d["sla"]["overall"]["attainment"]["current"],
+        report["sla_attainment"]
+    );
+    assert_eq!(
+        d["sla"]["overall"]["frt_median_s"]["current"],
+        report["frt_median_s"]
+    );
+    assert!(d["sla"]["teams"].as_array().unwrap().len() >= 3, "{d:#}");
+    // Escalations: the SLA timer's and the high-reach rule's; the ones now below P2
+    // are counted, not listed.
+    let e = &d["escalations"];
+    assert!(e["sla_breaches"].as_u64().unwrap() > 0, "{e:#}");
+    assert!(e["rule_notifications"].as_u64().unwrap() > 0, "{e:#}");
+    assert!(e["below_p2"].as_u64().unwrap() > 0, "{e:#}");
+    assert!(!e["listed"].as_array().unwrap().is_empty());
+    let p1 = &d["open_p1"];
+    assert!(p1["total"].as_u64().unwrap() > 0);
+    assert!(!p1["listed"].as_array().unwrap().is_empty());
+    for c in p1["listed"].as_array().unwrap() {
+        assert_eq!(c["band"], "P1", "{c}");
+        assert!(c["owner"].is_string() || c["team"].is_string(), "{c}");
+        assert!(c["open_for_s"].as_f64().unwrap() > 0.0, "{c}");
+    }
+    // Advocates, with the formula stated.
+    let adv = &d["advocates"];
+    assert!(
+        adv["formula"]
+            .as_str()
+            .unwrap()
+            .contains("log10(followers + 10)")
+    );
+    let people = adv["people"].as_array().unwrap();
+    assert!(!people.is_empty());
+    let scores: Vec<f64> = people
+        .iter()
+        .map(|p| p["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    // Ideas, grouped.
+    let ideas = &d["ideas"];
+    assert!(ideas["count"]["current"].as_f64().unwrap() > 0.0);
+    assert!(!ideas["groups"].as_array().unwrap().is_empty(), "{ideas:#}");
+    assert!(d["spikes"]["count"].is_object());
+    assert!(!d["notes"].as_array().unwrap().is_empty());
+
+    // The only conversations named are escalations and open P1s, and every one of them
+    // is P1 or P2 in the store; an escalated one was escalated in the week.
+    let mut ids = Vec::new();
+    conversation_ids(&d, "", &mut ids);
+    assert!(!ids.is_empty());
+    let store = env.store().await;
+    let since = at("2026-11-16T12:00:00Z");
+    for (path, id) in &ids {
+        assert!(
+            path == ".escalations.listed[]" || path == ".open_p1.listed[]",
+            "conversation {id} at {path}"
+        );
+        let c = store.conversation(*id).await.unwrap();
+        assert!(
+            c.conversation.priority <= Band::P2,
+            "conversation {id} at {path} is {}",
+            c.conversation.priority
+        );
+        if path == ".escalations.listed[]" {
+            assert!(
+                c.events
+                    .iter()
+                    .any(|ev| ["escalated", "notify"].contains(&ev.kind.as_str())
+                        && ev.at >= since
+                        && ev.at < at(NOW)),
+                "conversation {id} was not escalated in the week"
+            );
+        }
+    }
+    store.close().await;
+
+    // A team's digest: only its conversations.
+    let care = env
+        .json(
+            NOW,
+            &["digest", "--team", "care", "--period", "day", "--json"],
+        )
+        .await;
+    assert_eq!(care["team"], "care");
+    assert_eq!(care["period"], "day");
+    assert_eq!(care["since"], "2026-11-22T12:00:00Z");
+    assert_eq!(care["themes"]["organisation_wide"], true);
+    let mut ids = Vec::new();
+    conversation_ids(&care, "", &mut ids);
+    for section in ["escalations", "open_p1"] {
+        for c in care[section]["listed"].as_array().unwrap() {
+            assert_eq!(c["team"], "care", "{c}");
+        }
+    }
+    let (code, _, err) = env.run(NOW, &["digest", "--team", "nobody"]).await;
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("no team \"nobody\"") && err.contains("care"),
+        "{err}"
+    );
+
+    // Markdown: a heading per section.
+    let md = env.ok(NOW, &["digest", "--format", "markdown"]).await;
+    assert!(md.starts_with("# Lumen — weekly digest\n"), "{md}");
+    for h in [
+        "## Themes",
+        "## Net sentiment",
+        "## Escalations and open P1s",
+        "## SLA attainment",
+        "## Top advocates",
+        "## New ideas",
+        "## Spikes",
+    ] {
+        assert!(md.contains(&format!("\n{h}\n")), "no {h}: {md}");
+    }
+    assert!(md.contains("| Team | Conversations |"), "{md}");
+
+    // The text form: every section, aligned.
+    let text = env.ok(NOW, &["digest"]).await;
+    assert!(text.starts_with("Lumen — weekly digest\n"), "{text}");
+    assert!(
+        text.contains("\nTOP ADVOCATES\n") && text.contains("\nSPIKES\n"),
+        "{text}"
+    );
+
+    // --out: the file, written whole, and nothing left beside it; nothing on stdout.
+    let outdir = tmp.path().join("out");
+    std::fs::create_dir(&outdir).unwrap();
+    let file = outdir.join("digest.html");
+    std::fs::write(&file, "old").unwrap();
+    let (code, stdout, err) = env
+        .run(
+            NOW,
+            &[
+                "digest",
+                "--format",
+                "html",
+                "--out",
+                file.to_str().unwrap(),
+            ],
+        )
+        .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.is_empty(), "{stdout}");
+    let page = std::fs::read_to_string(&file).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert!(page.contains("<h2>Top advocates</h2>") && page.ends_with("</html>"));
+    let names: Vec<_> = std::fs::read_dir(&outdir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("digest.html")]);
+
+    // A week in which the demo's incident spiked: the alert is in the digest.
+    env.ok(NOW, &["alerts", "check"]).await;
+    let then = env
+        .json("2026-11-01T12:00:00Z", &["digest", "--format", "json"])
+        .await;
+    let alerts = then["spikes"]["alerts"].as_array().unwrap();
+    assert!(!alerts.is_empty(), "{:#}", then["spikes"]);
+    assert!(
+        alerts[0]["headline"]
+            .as_str()
+            .unwrap()
+            .starts_with("Spike: ")
+    );
+    assert_eq!(then["spikes"]["count"]["current"], alerts.len() as f64);
+
+    // --webhook: the markdown, in Slack's shape, once.
+    let hook = Arc::new(Mutex::new(Hook::default()));
+    let url = spawn_hook(hook.clone()).await;
+    let (code, stdout, err) = env
+        .run(NOW, &["digest", "--period", "day", "--webhook", &url])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(err.contains("posted"), "{err}");
+    let bodies = hook.lock().unwrap().bodies.clone();
+    assert_eq!(bodies.len(), 1, "{bodies:#?}");
+    let text = bodies[0]["text"].as_str().unwrap();
+    assert!(text.starts_with("# Lumen — daily digest\n"), "{text}");
+    assert!(text.contains("\n## Escalations and open P1s\n"), "{text}");
+
+    // A webhook that keeps refusing: the command fails and says so.
+    hook.lock().unwrap().refuse = true;
+    let (code, _, err) = env.run(NOW, &["digest", "--webhook", &url]).await;
+    assert_ne!(code, 0);
+    assert!(err.contains("digest"), "{err}");
+    assert!(err.contains("503"), "{err}");
+}
