@@ -19,6 +19,7 @@ pub mod actions;
 pub mod api;
 pub mod auth;
 pub mod digest;
+pub mod drafts;
 pub mod error;
 pub mod ingest;
 pub mod pipeline;

@@ -221,6 +221,7 @@ fn routes(conv: i64, person: i64) -> Vec<(Method, String, Option<Value>, Role)> 
         (Method::GET, "/api/v1/reports".into(), None, Role::Viewer),
         (Method::GET, "/api/v1/alerts".into(), None, Role::Viewer),
         (Method::GET, "/api/v1/search".into(), None, Role::Viewer),
+        (Method::GET, "/api/v1/drafts".into(), None, Role::Viewer),
         (Method::GET, "/api/v1/teams".into(), None, Role::Viewer),
         (Method::GET, "/api/v1/users".into(), None, Role::Admin),
         (
@@ -520,6 +521,9 @@ async fn the_openapi_document_lists_every_route_and_each_answers() {
             ("DELETE".into(), "/api/v1/tokens/{id}".into()),
             ("GET".into(), "/api/v1/events".into()),
             ("POST".into(), "/api/v1/ingest/{channel}".into()),
+            ("GET".into(), "/api/v1/drafts/{id}".into()),
+            ("POST".into(), "/api/v1/drafts/{id}/approve".into()),
+            ("POST".into(), "/api/v1/drafts/{id}/reject".into()),
         ])
         .collect();
     assert_eq!(documented, expected);
@@ -1038,4 +1042,198 @@ async fn the_server_leaves_the_index_to_the_process_that_writes_it_until_it_stop
     }
     assert_eq!(f.index.len().unwrap(), 3);
     follower.abort();
+}
+
+/// A configuration with a Bluesky channel and a principle that bans "guaranteed".
+fn drafts_config() -> Config {
+    let mut config = Config::default();
+    config.channels.push(
+        serde_json::from_value(
+            json!({"name": "bsky", "kind": "bluesky", "account": "lumen.bsky.social"}),
+        )
+        .unwrap(),
+    );
+    let mut honest =
+        rapport_core::principles::Principle::new("honest", "No promises we cannot keep.");
+    honest.banned_phrases = vec!["guaranteed".into()];
+    config.principles.push(honest);
+    config
+}
+
+/// A draft by `author` moved through `statuses` (from `draft`), the last move at `at`.
+async fn seed_draft(
+    store: &Store,
+    kind: &str,
+    text: &str,
+    statuses: &[&str],
+    at: Option<chrono::DateTime<Utc>>,
+) -> i64 {
+    let now = Utc::now();
+    let id = store
+        .create_draft(
+            &rapport_store::NewDraft {
+                author: "agent".into(),
+                kind: kind.into(),
+                text: text.into(),
+                sponsored: false,
+                conversation_id: None,
+                targets: vec![("bsky".into(), None)],
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let mut from = "draft";
+    for &to in statuses {
+        store
+            .change_draft_status(
+                id,
+                &rapport_store::StatusChange {
+                    from,
+                    to,
+                    event: "draft_seeded",
+                    actor: "admin",
+                    note: None,
+                    scheduled_at: (to == "scheduled").then_some(at).flatten(),
+                    data: json!({}),
+                },
+                &[],
+                now,
+            )
+            .await
+            .unwrap();
+        from = to;
+    }
+    id
+}
+
+#[tokio::test]
+async fn drafts_are_listed_with_their_checks_and_approved_once_by_a_role_that_may() {
+    let mut f = fixture(1).await;
+    f.app = rapport_server::app(AppState::new(f.store.clone(), drafts_config()));
+    let key = seed_draft(
+        &f.store,
+        "key_message",
+        "Results guaranteed, or your money back",
+        &["pending_approval"],
+        None,
+    )
+    .await;
+    let written = seed_draft(&f.store, "broadcast", "A plain note", &[], None).await;
+
+    // The list, whole and by status.
+    let (status, all) = f
+        .as_role(Some(Role::Viewer), Method::GET, "/api/v1/drafts", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let ids: Vec<i64> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![written, key]);
+    let (_, pending) = f
+        .as_role(
+            Some(Role::Viewer),
+            Method::GET,
+            "/api/v1/drafts?status=pending_approval",
+            None,
+        )
+        .await;
+    assert_eq!(pending["items"].as_array().unwrap().len(), 1);
+    assert_eq!(pending["items"][0]["id"], key);
+    let (status, bad) = f
+        .as_role(
+            Some(Role::Viewer),
+            Method::GET,
+            "/api/v1/drafts?status=done",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+
+    // The detail, with the failed principle check and the length.
+    let (status, detail) = f
+        .as_role(
+            Some(Role::Viewer),
+            Method::GET,
+            &format!("/api/v1/drafts/{key}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    assert_eq!(detail["draft"]["status"], "pending_approval");
+    assert_eq!(detail["approver"], "leader");
+    assert_eq!(detail["passed"], false);
+    let lengths = detail["checks"]["lengths"].as_array().unwrap();
+    assert_eq!(lengths.len(), 1);
+    assert_eq!(lengths[0]["channel"], "bsky");
+    assert_eq!(lengths[0]["ok"], true);
+    let failed: Vec<&Value> = detail["checks"]["principles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["passed"] == false)
+        .collect();
+    assert_eq!(failed.len(), 1, "{detail}");
+    assert_eq!(failed[0]["principle"], "honest");
+    assert_eq!(failed[0]["check"], "banned_phrases");
+    let (status, _) = f
+        .as_role(
+            Some(Role::Viewer),
+            Method::GET,
+            "/api/v1/drafts/99999",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // An agent and a viewer may not approve a key message; a leader may, once.
+    let approve = format!("/api/v1/drafts/{key}/approve");
+    for role in [Role::Agent, Role::Viewer] {
+        let (status, body) = f.as_role(Some(role), Method::POST, &approve, None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{role}: {body}");
+        assert_eq!(body["error"], "forbidden");
+        assert!(
+            body["message"].as_str().unwrap().contains("needs leader"),
+            "{body}"
+        );
+    }
+    let (status, body) = f
+        .as_role(Some(Role::Leader), Method::POST, &approve, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["draft"]["status"], "approved");
+    assert_eq!(body["draft"]["decided_by"], "leader");
+    let (status, body) = f
+        .as_role(Some(Role::Leader), Method::POST, &approve, None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"], "conflict");
+    assert_eq!(f.store.draft(key).await.unwrap().status, "approved");
+
+    // A rejection needs a reason and records it.
+    let other = seed_draft(&f.store, "key_message", "Soon", &["pending_approval"], None).await;
+    let reject = format!("/api/v1/drafts/{other}/reject");
+    let (status, body) = f
+        .as_role(
+            Some(Role::Leader),
+            Method::POST,
+            &reject,
+            Some(json!({"reason": " "})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = f
+        .as_role(
+            Some(Role::Leader),
+            Method::POST,
+            &reject,
+            Some(json!({"reason": "too vague"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["draft"]["status"], "rejected");
+    assert_eq!(body["draft"]["decision_note"], "too vague");
 }

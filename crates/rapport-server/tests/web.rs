@@ -1262,3 +1262,198 @@ async fn search_pages_go_next_and_back() {
     let newest: Vec<i64> = widgets.iter().rev().copied().collect();
     assert_eq!(seen, newest);
 }
+
+/// The configuration with a Bluesky channel and a principle that bans "guaranteed".
+fn drafts_config() -> Config {
+    let mut config = config();
+    config.channels.push(
+        serde_json::from_value(
+            serde_json::json!({"name": "bsky", "kind": "bluesky", "account": "lumen.bsky.social"}),
+        )
+        .unwrap(),
+    );
+    let mut honest =
+        rapport_core::principles::Principle::new("honest", "No promises we cannot keep.");
+    honest.banned_phrases = vec!["guaranteed".into()];
+    config.principles.push(honest);
+    config
+}
+
+/// A key message by the agent moved through `statuses` (from `draft`); scheduled at `at`.
+async fn seed_key_message(
+    store: &Store,
+    text: &str,
+    statuses: &[&str],
+    at: Option<DateTime<Utc>>,
+) -> i64 {
+    let id = store
+        .create_draft(
+            &rapport_store::NewDraft {
+                author: "agent".into(),
+                kind: "key_message".into(),
+                text: text.into(),
+                sponsored: false,
+                conversation_id: None,
+                targets: vec![("bsky".into(), None)],
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    let mut from = "draft";
+    for &to in statuses {
+        store
+            .change_draft_status(
+                id,
+                &rapport_store::StatusChange {
+                    from,
+                    to,
+                    event: "draft_seeded",
+                    actor: "admin",
+                    note: None,
+                    scheduled_at: if to == "scheduled" { at } else { None },
+                    data: serde_json::json!({}),
+                },
+                &[],
+                now(),
+            )
+            .await
+            .unwrap();
+        from = to;
+    }
+    id
+}
+
+/// The part of `body` from the element with `id` to the next `</section>` (a day of the
+/// calendar, which holds no other section).
+fn section<'a>(body: &'a str, id: &str) -> &'a str {
+    let at = body.find(&format!("id=\"{id}\"")).unwrap();
+    let rest = &body[at..];
+    let end = rest.find("</section>").unwrap();
+    &rest[..end]
+}
+
+#[tokio::test]
+async fn the_drafts_page_queues_what_to_approve_and_shows_the_week() {
+    let mut f = fixture().await;
+    f.app = rapport_server::app(AppState::with_options(
+        f.store.clone(),
+        drafts_config(),
+        false,
+        Some(now()),
+    ));
+    let pending = seed_key_message(
+        &f.store,
+        "Results guaranteed <b>now</b>",
+        &["pending_approval"],
+        None,
+    )
+    .await;
+    let wednesday = Utc.with_ymd_and_hms(2026, 11, 25, 10, 30, 0).unwrap();
+    let scheduled = seed_key_message(
+        &f.store,
+        "Our winter lamps are here",
+        &["pending_approval", "approved", "scheduled"],
+        Some(wednesday),
+    )
+    .await;
+
+    // The leader's queue: the pending draft, its text escaped, the failed check marked.
+    let page = f.get(Some(Role::Leader), "/drafts").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("id=\"nav-drafts\""));
+    let queue = &page.body
+        [page.body.find("id=\"queue\"").unwrap()..page.body.find("id=\"calendar\"").unwrap()];
+    let item = &queue[queue.find(&format!("id=\"draft-{pending}\"")).unwrap()..];
+    let item = &item[..item.find("</article>").unwrap()];
+    assert!(item.contains("Results guaranteed &lt;b&gt;now&lt;/b&gt;"));
+    assert!(
+        item.contains("class=\"check failed\">✗ bsky: honest / banned_phrases"),
+        "{item}"
+    );
+    assert!(item.contains("class=\"check passed\">✓ bsky: length"));
+    assert!(item.contains(&format!("action=\"/drafts/{pending}/approve\"")));
+    assert!(item.contains(&format!("action=\"/drafts/{pending}/reject\"")));
+    assert!(item.contains(&format!("value=\"{}\"", f.session(Role::Leader).1)));
+    assert!(!queue.contains(&format!("id=\"draft-{scheduled}\"")));
+    // An agent may not approve key messages: nothing is queued for them.
+    let agent = f.get(Some(Role::Agent), "/drafts").await;
+    assert!(!agent.body.contains(&format!("id=\"draft-{pending}\"")));
+    assert!(agent.body.contains("No draft waits for your approval."));
+
+    // The calendar: the scheduled draft on its Wednesday, in its week only.
+    let week = f.get(Some(Role::Viewer), "/drafts?week=2026-W48").await;
+    assert_eq!(week.status, StatusCode::OK, "{}", week.body);
+    let day = section(&week.body, "day-2026-11-25");
+    assert!(
+        day.contains(&format!("id=\"calendar-draft-{scheduled}\"")),
+        "{day}"
+    );
+    assert!(day.contains("10:30") && day.contains("key_message") && day.contains("scheduled"));
+    assert!(day.contains("Our winter lamps are here"));
+    assert!(!section(&week.body, "day-2026-11-24").contains("calendar-draft-"));
+    assert!(week.body.contains("href=\"/drafts?week=2026-W47\""));
+    assert!(week.body.contains("href=\"/drafts?week=2026-W49\""));
+    let by_day = f.get(Some(Role::Viewer), "/drafts?week=2026-11-29").await;
+    assert!(
+        by_day
+            .body
+            .contains(&format!("id=\"calendar-draft-{scheduled}\""))
+    );
+    for other in ["/drafts?week=2026-W49", "/drafts"] {
+        let page = f.get(Some(Role::Viewer), other).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            !page.body.contains(&format!("calendar-draft-{scheduled}")),
+            "{other}"
+        );
+    }
+    let bad = f.get(Some(Role::Viewer), "/drafts?week=someday").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The forms: CSRF first, then the approver's role, then the move (once).
+    let approve = format!("/drafts/{pending}/approve");
+    let (_, leader_csrf) = f.session(Role::Leader);
+    let (_, agent_csrf) = f.session(Role::Agent);
+    let a = f.post(Some(Role::Leader), &approve, &[], None).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = f
+        .post(Some(Role::Agent), &approve, &[], Some(agent_csrf))
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    let a = f
+        .post(Some(Role::Leader), &approve, &[], Some(leader_csrf))
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert_eq!(a.location(), "/drafts");
+    assert_eq!(f.store.draft(pending).await.unwrap().status, "approved");
+    let a = f
+        .post(Some(Role::Leader), &approve, &[], Some(leader_csrf))
+        .await;
+    assert_eq!(a.status, StatusCode::CONFLICT);
+    let other = seed_key_message(&f.store, "Later", &["pending_approval"], None).await;
+    let reject = format!("/drafts/{other}/reject");
+    let r = f
+        .post(
+            Some(Role::Leader),
+            &reject,
+            &[("reason", "")],
+            Some(leader_csrf),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = f
+        .post(
+            Some(Role::Leader),
+            &reject,
+            &[("reason", "too vague")],
+            Some(leader_csrf),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let d = f.store.draft(other).await.unwrap();
+    assert_eq!(
+        (d.status.as_str(), d.decision_note.as_deref()),
+        ("rejected", Some("too vague"))
+    );
+}

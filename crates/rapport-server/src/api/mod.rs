@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod conversations;
+pub mod drafts;
 pub mod metrics;
 pub mod people;
 pub mod reports;
@@ -29,12 +30,12 @@ use crate::error::ApiError;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "rapport", description = "The REST API of rapport: conversations, people, reports, search, users and tokens. \
+    info(title = "rapport", description = "The REST API of rapport: conversations, people, reports, search, drafts, users and tokens. \
         Authenticate with `Authorization: Bearer TOKEN` (`rapport token create`) or a session cookie from \
         `POST /api/v1/session` (then send `X-CSRF-Token` with every request that changes something). \
         Errors are `{\"error\": code, \"message\": text}`."),
     paths(crate::ingest::ingest),
-    tags((name = "ingest"), (name = "conversations"), (name = "people"), (name = "reports"), (name = "search"), (name = "admin"), (name = "session"), (name = "health"))
+    tags((name = "ingest"), (name = "conversations"), (name = "people"), (name = "reports"), (name = "search"), (name = "drafts"), (name = "admin"), (name = "session"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -55,6 +56,10 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reports::get))
         .routes(routes!(reports::alerts))
         .routes(routes!(search::search))
+        .routes(routes!(drafts::list))
+        .routes(routes!(drafts::get))
+        .routes(routes!(drafts::approve))
+        .routes(routes!(drafts::reject))
         .routes(routes!(admin::users, admin::add_user))
         .routes(routes!(admin::teams))
         .routes(routes!(admin::tokens, admin::create_token))

@@ -15,6 +15,7 @@
 
 mod chart;
 mod conversation;
+mod drafts;
 mod inbox;
 mod login;
 mod people;
@@ -80,6 +81,9 @@ pub fn router(state: AppState) -> Router {
         .route("/reports", get(reports::page))
         .route("/reports.csv", get(reports::csv_download))
         .route("/settings", get(settings::page))
+        .route("/drafts", get(drafts::page))
+        .route("/drafts/{id}/approve", post(drafts::approve))
+        .route("/drafts/{id}/reject", post(drafts::reject))
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
         .layer(map_response(security_headers))
@@ -317,6 +321,8 @@ pub enum Nav {
     Search,
     /// Reports.
     Reports,
+    /// Drafts: the approval queue and the calendar.
+    Drafts,
     /// Settings.
     Settings,
     /// None of them.
@@ -361,6 +367,9 @@ pub fn layout(
                                 (nav_link("nav-search", "/search", "Search", Nav::Search))
                             }
                             (nav_link("nav-reports", "/reports", "Reports", Nav::Reports))
+                            @if s.may(Action::Read) {
+                                (nav_link("nav-drafts", "/drafts", "Drafts", Nav::Drafts))
+                            }
                             @if s.may(Action::Settings) {
                                 (nav_link("nav-settings", "/settings", "Settings", Nav::Settings))
                             }
