@@ -10,126 +10,87 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rapport_connectors::outbound::{Answering, plan_post, plan_reply};
 use rapport_core::access::Role;
 use rapport_core::config::Config;
-use rapport_core::draft::{
-    DraftAction, DraftKind, DraftStatus, LengthCheck, Platform, check_length, transition,
-};
+use rapport_core::draft::{DraftAction, DraftKind, DraftStatus, Platform, transition};
 use rapport_core::guards::check_broadcast;
-use rapport_core::principles::{DraftInput, Finding, check_draft, is_promotional};
+use rapport_server::drafts::{self, Checks};
 use rapport_server::replies::Outcome;
 use rapport_store::{Draft, NewDraft, StatusChange, Store};
-use serde::Serialize;
 use serde_json::json;
 
 use super::Ctx;
 use crate::cli::DraftCommand;
 use crate::output;
 
-/// What a draft meets before it may go out: each channel's length limit and each
-/// principle's checks (on each channel's text).
-#[derive(Debug, Serialize)]
-struct Checks {
-    lengths: Vec<(String, LengthCheck)>,
-    principles: Vec<(String, Finding)>,
+/// Channels rapport cannot publish on, lengths over a limit: what stops a submission.
+fn blockers(c: &Checks) -> Vec<String> {
+    c.channels
+        .iter()
+        .cloned()
+        .chain(
+            c.lengths
+                .iter()
+                .filter(|l| !l.check.ok)
+                .map(|l| format!("{}: {}", l.channel, l.message)),
+        )
+        .collect()
 }
 
-impl Checks {
-    fn too_long(&self) -> Vec<String> {
-        self.lengths
-            .iter()
-            .filter(|(_, l)| !l.ok)
-            .map(|(c, l)| format!("{c}: {}", l.message()))
-            .collect()
-    }
+/// The principle checks that failed, one line each.
+fn failed(c: &Checks) -> Vec<String> {
+    c.principles
+        .iter()
+        .filter(|p| !p.finding.passed)
+        .map(|p| {
+            format!(
+                "{}: {} ({}): {}",
+                p.channel,
+                p.finding.principle,
+                p.finding.check.as_str(),
+                p.finding.detail
+            )
+        })
+        .collect()
+}
 
-    fn failed(&self) -> Vec<String> {
-        self.principles
-            .iter()
-            .filter(|(_, f)| !f.passed)
-            .map(|(c, f)| format!("{c}: {} ({}): {}", f.principle, f.check.as_str(), f.detail))
-            .collect()
+fn print_checks(c: &Checks) {
+    for e in &c.channels {
+        println!("  FAIL {e}");
     }
-
-    fn print(&self) {
-        for (c, l) in &self.lengths {
-            println!(
-                "  {} {c}: {} of {} {}",
-                if l.ok { "ok  " } else { "FAIL" },
-                l.counted,
-                l.limit,
-                match l.platform {
-                    Platform::Bluesky => "graphemes",
-                    Platform::Mastodon => "characters",
-                }
-            );
-            if !l.ok {
-                println!("       {}", l.message());
+    for l in &c.lengths {
+        println!(
+            "  {} {}: {} of {} {}",
+            if l.check.ok { "ok  " } else { "FAIL" },
+            l.channel,
+            l.check.counted,
+            l.check.limit,
+            match l.check.platform {
+                Platform::Bluesky => "graphemes",
+                Platform::Mastodon => "characters",
             }
+        );
+        if !l.check.ok {
+            println!("       {}", l.message);
         }
-        for (c, f) in &self.principles {
-            println!(
-                "  {} {c}: {} / {}: {}",
-                if f.passed { "ok  " } else { "FAIL" },
-                f.principle,
-                f.check.as_str(),
-                f.detail
-            );
-        }
+    }
+    for p in &c.principles {
+        println!(
+            "  {} {}: {} / {}: {}",
+            if p.finding.passed { "ok  " } else { "FAIL" },
+            p.channel,
+            p.finding.principle,
+            p.finding.check.as_str(),
+            p.finding.detail
+        );
     }
 }
 
 /// The platform of a configured channel that can publish.
 fn platform_of(config: &Config, channel: &str) -> Result<(Platform, Option<String>)> {
-    let c = config
-        .channels
-        .iter()
-        .find(|c| c.name == channel)
-        .ok_or_else(|| {
-            let names: Vec<&str> = config.channels.iter().map(|c| c.name.as_str()).collect();
-            anyhow!(
-                "there is no channel named {channel:?} in rapport.toml (channels: {}); add a [[channel]] (docs/connectors.md)",
-                if names.is_empty() { "none".to_string() } else { names.join(", ") }
-            )
-        })?;
-    let p = Platform::of(c.kind).ok_or_else(|| {
-        anyhow!(
-            "channel {channel:?} is a {} channel: rapport publishes on Bluesky and Mastodon channels only",
-            c.kind.as_str()
-        )
-    })?;
-    Ok((p, c.account.clone()))
+    drafts::platform_of(config, channel).map_err(|e| anyhow!(e))
 }
 
 async fn checks(ctx: &Ctx, config: &Config, store: &Store, d: &Draft) -> Result<Checks> {
-    let now = ctx.now()?;
-    let window = now - Duration::days(config.engagement.window_days.into());
-    let mut out = Checks {
-        lengths: Vec::new(),
-        principles: Vec::new(),
-    };
-    for t in &d.targets {
-        let (platform, account) = platform_of(config, &t.channel)?;
-        let text = d.text_for(&t.channel);
-        out.lengths
-            .push((t.channel.clone(), check_length(platform, text, None)));
-        let recent = match &account {
-            Some(a) => store.broadcast_texts(a, window).await?,
-            None => Vec::new(),
-        };
-        let promotional = recent
-            .iter()
-            .filter(|t| is_promotional(&config.principles, t))
-            .count();
-        let input = DraftInput {
-            text: text.to_string(),
-            sponsored: d.sponsored,
-            recent_posts: u32::try_from(recent.len()).unwrap_or(u32::MAX),
-            recent_promotional: u32::try_from(promotional).unwrap_or(u32::MAX),
-        };
-        for f in check_draft(&config.principles, &input) {
-            out.principles.push((t.channel.clone(), f));
-        }
-    }
-    Ok(out)
+    Ok(drafts::checks(store, config, d, ctx.now()?).await?)
 }
 
 fn channel_texts(pairs: &[String], channels: &[String]) -> Result<Vec<(String, String)>> {
@@ -286,7 +247,7 @@ pub async fn run(ctx: &Ctx, command: &DraftCommand) -> Result<ExitCode> {
                 output::json(&json!({"draft": d, "checks": c}))?;
             } else {
                 println!("draft {id} written ({}, by {})", kind.as_str(), ctx.actor);
-                c.print();
+                print_checks(&c);
                 println!("next: rapport draft submit {id}");
             }
             ExitCode::SUCCESS
@@ -313,7 +274,7 @@ pub async fn run(ctx: &Ctx, command: &DraftCommand) -> Result<ExitCode> {
                 .await?;
             let d = store.draft(*id).await?;
             println!("draft {id} changed; it is {} now", d.status);
-            checks(ctx, &config, &store, &d).await?.print();
+            print_checks(&checks(ctx, &config, &store, &d).await?);
             ExitCode::SUCCESS
         }
         DraftCommand::Submit {
@@ -322,15 +283,15 @@ pub async fn run(ctx: &Ctx, command: &DraftCommand) -> Result<ExitCode> {
         } => {
             let d = store.draft(*id).await?;
             let c = checks(ctx, &config, &store, &d).await?;
-            let long = c.too_long();
+            let long = blockers(&c);
             if !long.is_empty() {
                 bail!(
-                    "draft {id} is too long for its platform, which would refuse it:\n  {}\nshorten it with `rapport draft edit {id} --text …` (or --text-for CHANNEL=…)",
+                    "draft {id} cannot go out as it is (too long for a platform, or a channel rapport cannot publish on):\n  {}\nshorten it with `rapport draft edit {id} --text …` (or --text-for CHANNEL=…), or fix the channel in rapport.toml",
                     long.join("\n  ")
                 );
             }
-            let failed = c.failed();
-            let mut data = json!({"checks": c.principles.iter().map(|(ch, f)| json!({"channel": ch, "finding": f})).collect::<Vec<_>>()});
+            let failed = failed(&c);
+            let mut data = json!({"checks": c.principles});
             if !failed.is_empty() {
                 match override_reason {
                     None => bail!(
@@ -566,7 +527,7 @@ pub async fn run(ctx: &Ctx, command: &DraftCommand) -> Result<ExitCode> {
                     }
                 }
                 println!("\nchecks:");
-                c.print();
+                print_checks(&c);
             }
             ExitCode::SUCCESS
         }
