@@ -92,6 +92,8 @@ pub enum Action {
     ManageUsers,
     /// Create and revoke one's own API tokens.
     OwnTokens,
+    /// Merge two people into one, undo a merge, dismiss a suggested merge.
+    MergePeople,
 }
 
 /// Whether `role` may do `action`.
@@ -119,7 +121,7 @@ mod tests {
 
     use super::*;
 
-    const ACTIONS: [Action; 10] = [
+    const ACTIONS: [Action; 11] = [
         Action::Read,
         Action::Reply,
         Action::Assign,
@@ -130,6 +132,7 @@ mod tests {
         Action::Settings,
         Action::ManageUsers,
         Action::OwnTokens,
+        Action::MergePeople,
     ];
 
     #[test]
@@ -137,10 +140,27 @@ mod tests {
         use Action::*;
         let viewer = [Read, Reports];
         let agent = [
-            Read, Reports, Reply, Assign, SetStatus, Note, Label, OwnTokens,
+            Read,
+            Reports,
+            Reply,
+            Assign,
+            SetStatus,
+            Note,
+            Label,
+            OwnTokens,
+            MergePeople,
         ];
         let leader = [
-            Read, Reports, Reply, Assign, SetStatus, Note, Label, OwnTokens, Settings,
+            Read,
+            Reports,
+            Reply,
+            Assign,
+            SetStatus,
+            Note,
+            Label,
+            OwnTokens,
+            MergePeople,
+            Settings,
         ];
         for action in ACTIONS {
             assert_eq!(

@@ -12,6 +12,7 @@ use crate::intent::IntentConfig;
 use crate::listening::{TopicConfig, TopicError, TopicMatcher};
 use crate::principles::{Principle, PrincipleError};
 use crate::priority::PriorityConfig;
+use crate::relationship::{RelationshipConfig, RelationshipConfigError};
 use crate::routing::Rule;
 use crate::sla::{BusinessHours, Calendar, SlaPolicy};
 use crate::spike::{AlertsConfig, AlertsConfigError};
@@ -51,6 +52,8 @@ pub struct Config {
     pub engagement: EngagementConfig,
     /// Who may approve which kind of draft.
     pub publishing: PublishingConfig,
+    /// Relationship strength, ROR and at-risk: weights and windows.
+    pub relationships: RelationshipConfig,
 }
 
 /// The `[organisation]` section.
@@ -142,6 +145,9 @@ pub enum ConfigError {
     /// The `[publishing]` section is wrong.
     #[error(transparent)]
     Publishing(#[from] PublishingError),
+    /// The `[relationships]` section is wrong.
+    #[error(transparent)]
+    Relationships(#[from] RelationshipConfigError),
     /// Band thresholds out of order.
     #[error("[priority.bands] must have p1 > p2 > p3 (got {p1}, {p2}, {p3})")]
     Bands {
@@ -200,6 +206,7 @@ impl Config {
         self.cadence.validate()?;
         self.engagement.validate()?;
         self.publishing.validate()?;
+        self.relationships.validate()?;
         let b = &self.priority.bands;
         if !(b.p1 > b.p2 && b.p2 > b.p3) {
             return Err(ConfigError::Bands {

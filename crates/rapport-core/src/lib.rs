@@ -17,6 +17,8 @@
 //!   against them; [`guards`]: the leaders' key-message cadence and the
 //!   engage-vs-broadcast guard.
 //! - [`digest`]: the leader digest's trends, advocate ranking and idea groups.
+//! - [`relationship`]: the reciprocity ledger, relationship strength, ROR, at-risk
+//!   relationships and suggested merges of identities.
 #![deny(missing_docs)]
 
 pub mod access;
@@ -32,6 +34,7 @@ pub mod model;
 pub mod principles;
 pub mod priority;
 pub mod query;
+pub mod relationship;
 pub mod routing;
 pub mod sentiment;
 pub mod sla;

@@ -242,5 +242,6 @@ pub fn verb(action: Action) -> &'static str {
         Action::Settings => "read the settings",
         Action::ManageUsers => "manage users",
         Action::OwnTokens => "create API tokens",
+        Action::MergePeople => "merge people",
     }
 }

@@ -24,6 +24,7 @@ pub mod error;
 pub mod ingest;
 pub mod pipeline;
 pub mod publishing;
+pub mod relationships;
 pub mod replies;
 pub mod reports;
 pub mod search;

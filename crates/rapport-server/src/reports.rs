@@ -23,6 +23,9 @@ pub struct ReportOut {
     /// Topics, share of voice and spike alerts (organisation-wide: absent from a team's
     /// report).
     pub listening: Option<Listening>,
+    /// Return on Relationship as of the end of the span (or now), with its advocates and
+    /// at-risk people (organisation-wide: absent from a team's report).
+    pub relationships: Option<crate::relationships::RorReport>,
 }
 
 /// One topic over the span.
@@ -143,15 +146,22 @@ pub async fn build(
         &calendars,
     );
     let by_priority = store.opened_by_band(since, until, team).await?;
-    let listening = match team {
-        Some(_) => None,
-        None => Some(listening(store, config, since, until).await?),
+    let (listening, relationships) = match team {
+        Some(_) => (None, None),
+        None => (
+            Some(listening(store, config, since, until).await?),
+            Some(
+                crate::relationships::ror_report(store, config, until.unwrap_or(now).min(now), 10)
+                    .await?,
+            ),
+        ),
     };
     Ok(ReportOut {
         report,
         team: team.map(str::to_owned),
         by_priority,
         listening,
+        relationships,
     })
 }
 

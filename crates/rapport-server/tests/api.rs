@@ -218,6 +218,14 @@ fn routes(conv: i64, person: i64) -> Vec<(Method, String, Option<Value>, Role)> 
             None,
             Role::Viewer,
         ),
+        (Method::GET, "/api/v1/people".into(), None, Role::Viewer),
+        (
+            Method::GET,
+            "/api/v1/people/suggestions".into(),
+            None,
+            Role::Viewer,
+        ),
+        (Method::GET, "/api/v1/advocates".into(), None, Role::Viewer),
         (Method::GET, "/api/v1/reports".into(), None, Role::Viewer),
         (Method::GET, "/api/v1/alerts".into(), None, Role::Viewer),
         (Method::GET, "/api/v1/search".into(), None, Role::Viewer),
@@ -524,6 +532,8 @@ async fn the_openapi_document_lists_every_route_and_each_answers() {
             ("GET".into(), "/api/v1/drafts/{id}".into()),
             ("POST".into(), "/api/v1/drafts/{id}/approve".into()),
             ("POST".into(), "/api/v1/drafts/{id}/reject".into()),
+            ("POST".into(), "/api/v1/people/{id}/merge".into()),
+            ("POST".into(), "/api/v1/people/merges/{id}/undo".into()),
         ])
         .collect();
     assert_eq!(documented, expected);
@@ -1236,4 +1246,104 @@ async fn drafts_are_listed_with_their_checks_and_approved_once_by_a_role_that_ma
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["draft"]["status"], "rejected");
     assert_eq!(body["draft"]["decision_note"], "too vague");
+}
+
+#[tokio::test]
+async fn agents_merge_people_and_undo_it_viewers_may_not() {
+    let f = fixture(3).await;
+    let rows = f
+        .store
+        .inbox(&rapport_store::InboxFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut people: Vec<i64> = rows.iter().filter_map(|r| r.person_id).collect();
+    people.sort();
+    people.dedup();
+    assert!(people.len() >= 2, "{people:?}");
+    let (keep, other) = (people[0], people[1]);
+    let merge = format!("/api/v1/people/{keep}/merge");
+    let (status, body) = f
+        .as_role(
+            Some(Role::Viewer),
+            Method::POST,
+            &merge,
+            Some(json!({"other": other})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = f
+        .as_role(
+            Some(Role::Agent),
+            Method::POST,
+            &merge,
+            Some(json!({"other": other})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["merge"]["id"].as_i64().unwrap();
+    assert_eq!(body["merge"]["actor"], "agent");
+    let (_, person) = f
+        .as_role(
+            Some(Role::Viewer),
+            Method::GET,
+            &format!("/api/v1/people/{keep}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        person["identities"].as_array().unwrap().len(),
+        2,
+        "{person}"
+    );
+    assert!(
+        person["relationship"]["strength"]["score"]
+            .as_f64()
+            .is_some(),
+        "{person}"
+    );
+    assert_eq!(person["merges"][0]["id"], id);
+    // Merging the merged person again names the one it joined.
+    let (status, body) = f
+        .as_role(
+            Some(Role::Agent),
+            Method::POST,
+            &merge,
+            Some(json!({"other": other})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let undo = format!("/api/v1/people/merges/{id}/undo");
+    let (status, body) = f
+        .as_role(Some(Role::Agent), Method::POST, &undo, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["merge"]["undone_by"], "agent");
+    let (_, person) = f
+        .as_role(
+            Some(Role::Viewer),
+            Method::GET,
+            &format!("/api/v1/people/{other}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        person["identities"].as_array().unwrap().len(),
+        1,
+        "{person}"
+    );
+    let (status, _) = f
+        .as_role(Some(Role::Agent), Method::POST, &undo, None)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, ror) = f
+        .as_role(Some(Role::Viewer), Method::GET, "/api/v1/people", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        ror["ror"].as_f64().is_some() && ror["active"].is_u64(),
+        "{ror}"
+    );
 }

@@ -960,6 +960,9 @@ async fn people_settings_and_assets() {
     for needle in [
         "<ul id=\"identities\"",
         "<table id=\"timeline\"",
+        "<table id=\"strength-terms\"",
+        "<table id=\"ledger\"",
+        "<ol id=\"person-timeline\"",
         "<svg id=\"sentiment-chart\"",
         "role=\"img\"",
     ] {
@@ -1455,5 +1458,84 @@ async fn the_drafts_page_queues_what_to_approve_and_shows_the_week() {
     assert_eq!(
         (d.status.as_str(), d.decision_note.as_deref()),
         ("rejected", Some("too vague"))
+    );
+}
+
+#[tokio::test]
+async fn the_people_page_shows_ror_and_merges_go_through_forms() {
+    let f = fixture().await;
+    let page = f.get(Some(Role::Viewer), "/people").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for needle in [
+        "id=\"ror\"",
+        "id=\"advocates-heading\"",
+        "id=\"risk-heading\"",
+        "id=\"suggest-heading\"",
+        "id=\"nav-people\"",
+    ] {
+        assert!(page.body.contains(needle), "{needle} in {}", page.body);
+    }
+    let mut people = Vec::new();
+    for id in f.ids(InboxFilter::default()).await {
+        let p = f
+            .store
+            .conversation(id)
+            .await
+            .unwrap()
+            .conversation
+            .person_id
+            .unwrap();
+        if !people.contains(&p) {
+            people.push(p);
+        }
+    }
+    assert!(people.len() >= 2);
+    let (keep, other) = (people[0].to_string(), people[1].to_string());
+    let fields = [("keep", keep.as_str()), ("other", other.as_str())];
+    let viewer = f
+        .post(
+            Some(Role::Viewer),
+            "/people/merge",
+            &fields,
+            Some(f.session(Role::Viewer).1),
+        )
+        .await;
+    assert_eq!(viewer.status, StatusCode::FORBIDDEN);
+    let no_token = f
+        .post(Some(Role::Agent), "/people/merge", &fields, None)
+        .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    let done = f
+        .post(
+            Some(Role::Agent),
+            "/people/merge",
+            &fields,
+            Some(f.session(Role::Agent).1),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let kept = f.get(Some(Role::Agent), &format!("/people/{keep}")).await;
+    assert!(kept.body.contains("<ul id=\"merges\""), "{}", kept.body);
+    assert!(kept.body.contains("/undo\""), "{}", kept.body);
+    let merged = f.get(Some(Role::Agent), &format!("/people/{other}")).await;
+    assert!(
+        merged.body.contains("id=\"merged-into\""),
+        "{}",
+        merged.body
+    );
+    let merge = f.store.person_merges(people[0]).await.unwrap()[0].id;
+    let undo = f
+        .post(
+            Some(Role::Agent),
+            &format!("/people/merges/{merge}/undo"),
+            &[],
+            Some(f.session(Role::Agent).1),
+        )
+        .await;
+    assert_eq!(undo.status, StatusCode::SEE_OTHER, "{}", undo.body);
+    assert!(
+        f.store.person_merges(people[0]).await.unwrap()[0]
+            .undone_at
+            .is_some()
     );
 }

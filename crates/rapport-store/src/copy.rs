@@ -37,6 +37,8 @@ const TABLES: &[(&str, &str)] = &[
     ("alerts", "id"),
     ("drafts", "id"),
     ("draft_targets", "draft_id, channel"),
+    ("person_merges", "id"),
+    ("person_merge_dismissals", "a, b"),
 ];
 
 /// Tables that are not data: the store's own bookkeeping.
@@ -309,9 +311,9 @@ impl Store {
                     theirs_sorted.join(", ")
                 )));
             }
-            // Conversations point at conversations (merged_into): those pointers are set
-            // once every conversation is there.
-            let deferred = (*table == "conversations").then_some("merged_into");
+            // Conversations point at conversations and people at people (merged_into):
+            // those pointers are set once every row is there.
+            let deferred = matches!(*table, "conversations" | "people").then_some("merged_into");
             let tx = &mut tx;
             self.scan(table, order, &columns, async |mut rows| {
                 if let Some(i) = deferred.and_then(|col| columns.iter().position(|(n, _)| n == col))
@@ -327,18 +329,22 @@ impl Store {
             })
             .await?;
         }
-        // The merge pointers, now that every conversation exists.
-        let pointers: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT id, merged_into FROM conversations WHERE merged_into IS NOT NULL ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        for (id, into) in pointers {
-            sqlx::query("UPDATE conversations SET merged_into = $1 WHERE id = $2")
+        // The merge pointers, now that every conversation and person exists.
+        for table in ["conversations", "people"] {
+            let pointers: Vec<(i64, i64)> = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT id, merged_into FROM {table} WHERE merged_into IS NOT NULL ORDER BY id"
+            )))
+            .fetch_all(&self.pool)
+            .await?;
+            for (id, into) in pointers {
+                sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE {table} SET merged_into = $1 WHERE id = $2"
+                )))
                 .bind(into)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            }
         }
         if target.backend == Backend::Postgres {
             // Ids were given, not drawn: move each identity past the largest.

@@ -93,6 +93,9 @@ pub struct Ingestor<'a> {
     people: HashMap<(String, String), (i64, Option<u64>)>,
     /// Messages the open transaction inserted or moved, for its `stored` event.
     touched: Vec<i64>,
+    /// The people version `people` was filled under: a merge or unmerge changes it, and
+    /// the next batch then forgets what it remembered.
+    people_version: Option<String>,
 }
 
 struct Conv {
@@ -151,6 +154,7 @@ impl Store {
             default_sla: config.sla,
             people: HashMap::new(),
             touched: Vec::new(),
+            people_version: None,
         })
     }
 }
@@ -248,6 +252,11 @@ impl Ingestor<'_> {
     ) -> Result<BatchOutcome, StoreError> {
         let mut tx = self.store.begin_write().await?;
         self.store.lock_ingest(&mut tx).await?;
+        let version = crate::people::people_version(&mut tx).await?;
+        if version != self.people_version {
+            self.people.clear();
+            self.people_version = version;
+        }
         let mut out = BatchOutcome::default();
         let now = ms(Utc::now());
         for p in batch {

@@ -25,6 +25,7 @@ mod ingest;
 pub mod jobs;
 mod listening;
 pub mod outbox;
+mod people;
 mod read;
 mod search_feed;
 
@@ -47,6 +48,7 @@ pub use follow::{EventFollower, GAP_PATIENCE};
 pub use ingest::{BatchOutcome, HistoryItem, Ingestor, Prepared, QuarantineRow};
 pub use jobs::{Job, JobRow, Singleton};
 pub use listening::{Rematch, TopicVolume};
+pub use people::{PersonMerge, Relationship};
 pub use rapport_core::spike::Alert;
 pub use read::{
     ConversationDetail, ConversationRow, EventRow, IdentityRow, InboxCursor, InboxFilter,

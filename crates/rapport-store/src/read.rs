@@ -350,10 +350,10 @@ pub(crate) fn conv_row(r: &AnyRow) -> Result<ConversationRow, sqlx::Error> {
     })
 }
 
-const MSG_COLUMNS: &str = "id, platform, platform_id, conversation_id, direction, automated, author, followers, text, \
+pub(crate) const MSG_COLUMNS: &str = "id, platform, platform_id, conversation_id, direction, automated, author, followers, text, \
     created_at, in_reply_to, reshares, replies, url, compound, pos, neu, neg, intent, intent_rule, priority_score, band, html";
 
-fn msg_row(r: &AnyRow) -> Result<MessageRow, sqlx::Error> {
+pub(crate) fn msg_row(r: &AnyRow) -> Result<MessageRow, sqlx::Error> {
     Ok(MessageRow {
         id: r.try_get(0)?,
         platform: r.try_get(1)?,

@@ -120,3 +120,68 @@ async fn opening_a_directory_without_a_store_says_what_to_do() {
     let err = Store::open(dir.path()).await.unwrap_err().to_string();
     assert!(err.contains("rapport init"), "{err}");
 }
+
+#[tokio::test]
+async fn a_merge_moves_people_for_a_running_ingestor_too_and_an_unmerge_gives_them_back() {
+    let db = TestDb::new().await;
+    let store = db.create().await;
+    let config = Config::default();
+    let now = Utc.with_ymd_and_hms(2026, 11, 3, 9, 0, 0).unwrap();
+    let from = |id: &str, author: &str| {
+        let mut m = message(id, "love the new lamp, thank you!", None);
+        m.author = author.into();
+        prepare(&config, m)
+    };
+    let mut ingestor = store.ingestor(&config).await.unwrap();
+    ingestor
+        .write_batch(
+            &[
+                from("at://a/1", "ana.bsky.social"),
+                from("at://b/1", "ana2.bsky.social"),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
+    let person_of = async |id: &str| -> i64 {
+        store
+            .person_of_message("bluesky", id)
+            .await
+            .unwrap()
+            .expect("the message has a person")
+    };
+    let (a, b) = (person_of("at://a/1").await, person_of("at://b/1").await);
+    assert_ne!(a, b);
+
+    let merge = store.merge_people(a, b, "mara", now).await.unwrap();
+    assert_eq!(
+        (merge.keep, merge.merged, merge.identities.len()),
+        (a, b, 1)
+    );
+    assert_eq!(person_of("at://b/1").await, a);
+    // The ingestor that remembered b for ana2 looks it up again.
+    ingestor
+        .write_batch(&[from("at://b/2", "ana2.bsky.social")], &[])
+        .await
+        .unwrap();
+    assert_eq!(person_of("at://b/2").await, a);
+    assert_eq!(store.person(a).await.unwrap().identities.len(), 2);
+    let err = store.merge_people(a, b, "mara", now).await.unwrap_err();
+    assert!(err.to_string().contains("merged into person"), "{err}");
+    assert!(store.merge_people(a, a, "mara", now).await.is_err());
+
+    let undone = store.unmerge_people(merge.id, "mara", now).await.unwrap();
+    assert_eq!(undone.undone_by.as_deref(), Some("mara"));
+    assert_eq!(person_of("at://b/1").await, b);
+    assert_eq!(person_of("at://b/2").await, b);
+    assert_eq!(person_of("at://a/1").await, a);
+    assert!(store.unmerge_people(merge.id, "mara", now).await.is_err());
+    ingestor
+        .write_batch(&[from("at://b/3", "ana2.bsky.social")], &[])
+        .await
+        .unwrap();
+    assert_eq!(person_of("at://b/3").await, b);
+    let merges = store.person_merges(b).await.unwrap();
+    assert_eq!(merges.len(), 1);
+    store.close().await;
+}

@@ -252,6 +252,68 @@ pub enum Command {
     Digest(DigestArgs),
     /// Print the default configuration.
     DefaultConfig,
+    /// One person across platforms: identities, timeline, reciprocity ledger,
+    /// relationship strength with its terms, at-risk reasons, merges (docs/people.md).
+    Person {
+        /// Person id.
+        id: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// People: the strongest and at-risk relationships, suggested merges, merge and
+    /// unmerge (each an event in the log).
+    People {
+        /// What to do (the relationship overview when absent).
+        #[command(subcommand)]
+        command: Option<PeopleCommand>,
+        /// Print JSON.
+        #[arg(long, global = true)]
+        json: bool,
+    },
+    /// Advocates: people ranked by positive engagement × reach over the last days.
+    Advocates {
+        /// Over the last this many days.
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `rapport people`.
+#[derive(Debug, Subcommand)]
+pub enum PeopleCommand {
+    /// Pairs of people who may be one person, with the reasons, for someone to confirm.
+    Suggest {
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Merge person OTHER into person KEEP: OTHER's identities, messages and
+    /// conversations become KEEP's. Undo with `rapport people unmerge MERGE_ID`.
+    Merge {
+        /// The person to keep.
+        keep: i64,
+        /// The person merged into it.
+        other: i64,
+    },
+    /// Undo a merge (its id is printed by `merge` and listed by `rapport person`).
+    Unmerge {
+        /// The merge.
+        merge: i64,
+    },
+    /// Say that two suggested people are two people: the pair is not suggested again.
+    Dismiss {
+        /// One person.
+        a: i64,
+        /// The other.
+        b: i64,
+    },
 }
 
 /// `rapport draft`.

@@ -22,6 +22,7 @@ const SECTIONS: &[&str] = &[
     "cadence",
     "engagement",
     "publishing",
+    "relationships",
 ];
 
 /// Parses configuration text with the environment layered over it.

@@ -76,6 +76,10 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/status", post(conversation::status))
         .route("/conversations/{id}/notes", post(conversation::note))
         .route("/conversations/{id}/labels", post(conversation::label))
+        .route("/people", get(people::overview))
+        .route("/people/merge", post(people::merge))
+        .route("/people/dismiss", post(people::dismiss))
+        .route("/people/merges/{id}/undo", post(people::unmerge))
         .route("/people/{id}", get(people::page))
         .route("/search", get(search::page))
         .route("/reports", get(reports::page))
@@ -323,6 +327,8 @@ pub enum Nav {
     Reports,
     /// Drafts: the approval queue and the calendar.
     Drafts,
+    /// People: relationships, advocates, merges.
+    People,
     /// Settings.
     Settings,
     /// None of them.
@@ -369,6 +375,7 @@ pub fn layout(
                             (nav_link("nav-reports", "/reports", "Reports", Nav::Reports))
                             @if s.may(Action::Read) {
                                 (nav_link("nav-drafts", "/drafts", "Drafts", Nav::Drafts))
+                                (nav_link("nav-people", "/people", "People", Nav::People))
                             }
                             @if s.may(Action::Settings) {
                                 (nav_link("nav-settings", "/settings", "Settings", Nav::Settings))

@@ -12,6 +12,7 @@ mod inbox;
 mod init;
 mod listen;
 mod migrate;
+mod people;
 mod report;
 mod search;
 mod serve;
@@ -161,6 +162,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Search(args) => search::run(&ctx, &args).await,
         Command::Digest(args) => digest::run(&ctx, &args).await,
         Command::Reindex { verify, json } => search::reindex(&ctx, verify, json).await,
+        Command::Person { id, json } => people::person(&ctx, id, json).await,
+        Command::People { command, json } => people::run(&ctx, command.as_ref(), json).await,
+        Command::Advocates { days, limit, json } => {
+            people::advocates(&ctx, days, limit, json).await
+        }
         Command::Bench { command } => match command {
             crate::cli::BenchCommand::Search {
                 messages,

@@ -33,6 +33,9 @@ pub async fn run(ctx: &Ctx, args: &ReportArgs) -> Result<ExitCode> {
     if let Some(l) = &out.listening {
         print_listening(l);
     }
+    if let Some(r) = &out.relationships {
+        super::people::print_ror(r);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
