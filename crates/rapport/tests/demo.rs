@@ -45,6 +45,9 @@ fn demo_builds_a_realistic_store_and_refuses_to_overwrite_it() {
     assert!(r["frt_samples"].as_u64().unwrap() > 1_000, "{r}");
     assert!(r["conversations_resolved"].as_u64().unwrap() > 1_000, "{r}");
     assert!(r["engagement_ratio"].as_f64().unwrap() > 0.5, "{r}");
+    let rel = &v["relationships"];
+    assert!(rel["ror"].as_f64().unwrap() > 0.0, "{rel}");
+    assert!(rel["advocates"].as_u64().unwrap() > 0, "{rel}");
     // High-reach complaints are P1s owned by comms.
     let p1 = v["top_p1"].as_array().unwrap();
     assert!(!p1.is_empty());
@@ -79,8 +82,16 @@ fn demo_builds_a_realistic_store_and_refuses_to_overwrite_it() {
             let o = v.as_object_mut().unwrap();
             o.remove("data_dir");
             o.remove("seconds");
+            o.remove("relationships");
             v
         };
+        // Strengths are sums of compounds, added up in each database's own order: the
+        // same but for the last bits.
+        let (a, b) = (&v["relationships"], &v2["relationships"]);
+        for key in ["active", "advocates", "at_risk"] {
+            assert_eq!(a[key], b[key], "{key}");
+        }
+        assert!((a["ror"].as_f64().unwrap() - b["ror"].as_f64().unwrap()).abs() < 1e-9);
         let (sqlite, pg) = (strip(v.clone()), strip(v2));
         assert_eq!(sqlite, pg, "the demo differs between SQLite and PostgreSQL");
     }

@@ -166,8 +166,10 @@ pub async fn run(ctx: &Ctx, args: &DemoArgs) -> Result<ExitCode> {
             ..InboxFilter::default()
         })
         .await?;
+    let relationships = rapport_server::relationships::ror_report(&store, &config, now, 5).await?;
     if args.json {
         json(&json!({
+            "relationships": relationships,
             "data_dir": ctx.data_dir,
             "seconds": elapsed.as_secs_f64(),
             "stored": stored,
@@ -212,6 +214,14 @@ pub async fn run(ctx: &Ctx, args: &DemoArgs) -> Result<ExitCode> {
             .map(|v| format!("{v:+.3}"))
             .unwrap_or_else(|| "-".into()),
     );
+    println!(
+        "  return on relationship {:.3} over {} people active in {} days: {} advocates, {} relationships at risk (docs/people.md)",
+        relationships.ror.ror,
+        relationships.ror.active,
+        relationships.window_days,
+        relationships.ror.advocates,
+        relationships.ror.at_risk
+    );
     println!("\nthe open P1 conversations with the highest priority scores:");
     super::inbox::print_rows(&p1, now);
     if p1.is_empty() {
@@ -229,6 +239,12 @@ pub async fn run(ctx: &Ctx, args: &DemoArgs) -> Result<ExitCode> {
             .unwrap_or("where it is")
     );
     println!("  rapport --data-dir {dir} report --since 7d      last week's numbers");
+    if let Some(a) = relationships.top_advocates.first() {
+        println!(
+            "  rapport --data-dir {dir} person {:<10}        {}'s relationship: ledger, strength, timeline",
+            a.person_id, a.name
+        );
+    }
     println!(
         "  rapport --data-dir {dir} reply {first} \"Sorry about this, we're on it\" --as mara"
     );
