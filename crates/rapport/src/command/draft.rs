@@ -331,23 +331,21 @@ pub async fn run(ctx: &Ctx, command: &DraftCommand) -> Result<ExitCode> {
             ExitCode::SUCCESS
         }
         DraftCommand::Approve { id } | DraftCommand::Reject { id, .. } => {
-            let d = store.draft(*id).await?;
             let role = role_of(ctx, &store).await?;
-            config
-                .publishing
-                .check_approver(role, kind_of(&d)?)
-                .with_context(|| format!("{} may not decide on draft {id}", ctx.actor))?;
-            let (action, note) = match command {
-                DraftCommand::Reject { reason, .. } => (DraftAction::Reject, Some(reason.as_str())),
-                _ => (DraftAction::Approve, None),
+            let reason = match command {
+                DraftCommand::Reject { reason, .. } => Some(reason.as_str()),
+                _ => None,
             };
-            let to = move_draft(&store, &d, action, &ctx.actor, note, json!({}), now).await?;
-            match to {
+            // The same decision as the API's and the web page's.
+            let d =
+                rapport_server::drafts::decide(&store, &config, *id, &ctx.actor, role, reason, now)
+                    .await?;
+            match status_of(&d)? {
                 DraftStatus::Approved => println!(
                     "draft {id} approved by {}; next: rapport draft schedule {id} --at TIME",
                     ctx.actor
                 ),
-                _ => println!("draft {id} {} by {}", to.as_str(), ctx.actor),
+                to => println!("draft {id} {} by {}", to.as_str(), ctx.actor),
             }
             ExitCode::SUCCESS
         }
