@@ -7,7 +7,6 @@
 //! into the text by UTF-8 byte offsets, never by `char` or UTF-16 index.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use unicode_segmentation::UnicodeSegmentation;
 
 use super::convert::ReplyTarget;
 use super::wire::{
@@ -16,17 +15,18 @@ use super::wire::{
 use super::{BlueskyError, POST_COLLECTION};
 
 /// Most graphemes a post's text may hold (`app.bsky.feed.post` `maxGraphemes`).
-pub const MAX_GRAPHEMES: usize = 300;
+pub const MAX_GRAPHEMES: usize = rapport_core::draft::BLUESKY_MAX_GRAPHEMES;
 
 /// Most UTF-8 bytes a post's text may hold (`app.bsky.feed.post` `maxLength`).
-pub const MAX_BYTES: usize = 3000;
+pub const MAX_BYTES: usize = rapport_core::draft::BLUESKY_MAX_BYTES;
 
 /// Most graphemes of a hashtag (`app.bsky.richtext.facet#tag` `maxGraphemes`).
 pub const MAX_TAG_GRAPHEMES: usize = 64;
 
-/// The length of `text` as Bluesky counts it: extended grapheme clusters.
+/// The length of `text` as Bluesky counts it: extended grapheme clusters (the core's
+/// [`rapport_core::draft::bluesky_length`], which the draft checks use too).
 pub fn grapheme_len(text: &str) -> usize {
-    text.graphemes(true).count()
+    rapport_core::draft::bluesky_length(text)
 }
 
 /// Checks that `text` fits in one post: not blank, at most [`MAX_GRAPHEMES`] graphemes

@@ -15,10 +15,10 @@ use super::wire::{StatusRequest, Visibility};
 
 /// Mastodon's default limit on a status's length (instances may set another; it is
 /// `configuration.statuses.max_characters` in `GET /api/v2/instance`).
-pub const DEFAULT_MAX_CHARS: usize = 500;
+pub const DEFAULT_MAX_CHARS: usize = rapport_core::draft::MASTODON_DEFAULT_MAX_CHARS;
 
 /// What a URL counts for, however long it is.
-pub const URL_CHARS: usize = 23;
+pub const URL_CHARS: usize = rapport_core::draft::MASTODON_URL_CHARS;
 
 /// The request header that carries [`idempotency_key`].
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
@@ -29,159 +29,12 @@ pub const STATUSES_PATH: &str = "/api/v1/statuses";
 /// Counts `text` the way Mastodon's length validator does: every `http://` or `https://`
 /// URL counts as [`URL_CHARS`] (23) characters however long it is; a mention
 /// `@user@domain` counts as `@user`; everything else counts one per user-perceived
-/// character (grapheme cluster, what Mastodon counts: a flag or a family emoji is one).
-/// A content warning counts as well, on top: [`check_length`] adds it.
-///
-/// URLs are recognised like Mastodon does in the main: a scheme preceded by the start or
-/// by a character that is not a letter, digit, `@`, `$` or `#`; a host with a dot and an
-/// alphabetic top-level label; the URL runs to the next space or `<>"`, without trailing
-/// punctuation (`.,:;!?'`) or an unbalanced closing bracket.
+/// character (grapheme cluster). A content warning counts as well, on top:
+/// [`check_length`] adds it. The rule is the core's
+/// ([`rapport_core::draft::mastodon_length`]), which the draft checks use too, so a
+/// draft that passes its checks is never refused here.
 pub fn character_count(text: &str) -> usize {
-    let mut count = 0;
-    let mut plain_start = 0;
-    let mut i = 0;
-    let mut prev: Option<char> = None;
-    while let Some(c) = text.get(i..).and_then(|s| s.chars().next()) {
-        let entity = match c {
-            'h' | 'H' => url_at(text, i, prev).map(|end| (end, URL_CHARS)),
-            '@' => mention_at(text, i, prev),
-            _ => None,
-        };
-        match entity {
-            Some((end, weight)) => {
-                count += text
-                    .get(plain_start..i)
-                    .map_or(0, |s| s.graphemes(true).count());
-                count += weight;
-                prev = text.get(..end).and_then(|s| s.chars().next_back());
-                i = end;
-                plain_start = end;
-            }
-            None => {
-                prev = Some(c);
-                i += c.len_utf8();
-            }
-        }
-    }
-    count
-        + text
-            .get(plain_start..)
-            .map_or(0, |s| s.graphemes(true).count())
-}
-
-/// A URL starting at byte `start`: its end (exclusive).
-fn url_at(text: &str, start: usize, prev: Option<char>) -> Option<usize> {
-    if prev.is_some_and(|p| p.is_alphanumeric() || matches!(p, '@' | '$' | '#' | '＠' | '＃')) {
-        return None;
-    }
-    let rest = text.get(start..)?;
-    let lower: String = rest
-        .chars()
-        .take(8)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let scheme_len = if lower.starts_with("https://") {
-        8
-    } else if lower.starts_with("http://") {
-        7
-    } else {
-        return None;
-    };
-    let body = rest.get(scheme_len..)?;
-    let body_len = body
-        .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
-        .unwrap_or(body.len());
-    let mut url = body.get(..body_len)?;
-    // Trailing punctuation and unbalanced closing brackets belong to the sentence.
-    loop {
-        let trimmed = url.trim_end_matches(['.', ',', ':', ';', '!', '?', '\'']);
-        let trimmed = match trimmed.chars().next_back() {
-            Some(close @ (')' | ']' | '}')) => {
-                let open = match close {
-                    ')' => '(',
-                    ']' => '[',
-                    _ => '{',
-                };
-                if trimmed.matches(open).count() < trimmed.matches(close).count() {
-                    &trimmed[..trimmed.len() - 1]
-                } else {
-                    trimmed
-                }
-            }
-            _ => trimmed,
-        };
-        if trimmed.len() == url.len() {
-            break;
-        }
-        url = trimmed;
-    }
-    let host_end = url.find(['/', '?', '#']).unwrap_or(url.len());
-    let authority = url.get(..host_end)?;
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = host.split(':').next().unwrap_or_default();
-    if !valid_host(host) {
-        return None;
-    }
-    Some(start + scheme_len + url.len())
-}
-
-fn valid_host(host: &str) -> bool {
-    let Some((name, tld)) = host.rsplit_once('.') else {
-        return false;
-    };
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-    };
-    let tld_ok = (tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic))
-        || (tld.len() > 4 && tld.to_ascii_lowercase().starts_with("xn--"));
-    tld_ok && name.split('.').all(label_ok)
-}
-
-/// A mention starting at the `@` at byte `start`: its end and what it counts for
-/// (`@user`, whatever the domain).
-fn mention_at(text: &str, start: usize, prev: Option<char>) -> Option<(usize, usize)> {
-    if prev.is_some_and(|p| p.is_alphanumeric() || matches!(p, '_' | '=' | '/')) {
-        return None;
-    }
-    let rest = text.get(start + 1..)?;
-    let user_len = word_run(
-        rest,
-        |c| c.is_ascii_alphanumeric() || c == '_',
-        |c| matches!(c, '.' | '-'),
-    );
-    if user_len == 0 {
-        return None;
-    }
-    let mut end = start + 1 + user_len;
-    if let Some(domain) = text.get(end..).and_then(|s| s.strip_prefix('@')) {
-        let domain_len = word_run(
-            domain,
-            |c| c.is_alphanumeric() || c == '_',
-            |c| matches!(c, '.' | '-'),
-        );
-        if domain_len > 0 {
-            end += 1 + domain_len;
-        }
-    }
-    // `@` plus the username, all ASCII: one character each.
-    Some((end, 1 + user_len))
-}
-
-/// The length of the longest prefix of `s` made of `word` characters with `inner`
-/// characters allowed between them (never at the end).
-fn word_run(s: &str, word: impl Fn(char) -> bool, inner: impl Fn(char) -> bool) -> usize {
-    let mut last_word_end = 0;
-    for (i, c) in s.char_indices() {
-        if word(c) {
-            last_word_end = i + c.len_utf8();
-        } else if !inner(c) || i == 0 {
-            break;
-        }
-    }
-    last_word_end
+    rapport_core::draft::mastodon_length(text)
 }
 
 /// A reply to the status `in_reply_to_id` (its id on the instance the request goes to),
