@@ -361,17 +361,8 @@ impl Store {
         .bind(at)
         .fetch_one(&mut *tx)
         .await?;
-        event(
-            &mut tx,
-            None,
-            "person_merged",
-            actor,
-            at,
-            serde_json::json!({"merge": id, "keep": keep, "merged": merged, "identities": identities}),
-        )
-        .await?;
-        bump_people_version(&mut tx).await?;
-        tx.commit().await?;
+        let data = serde_json::json!({"merge": id, "keep": keep, "merged": merged, "identities": identities});
+        people_changed(tx, "person_merged", actor, at, data).await?;
         Ok(PersonMerge {
             id,
             keep,
@@ -460,17 +451,8 @@ impl Store {
             .bind(merge)
             .execute(&mut *tx)
             .await?;
-        event(
-            &mut tx,
-            None,
-            "person_unmerged",
-            actor,
-            at,
-            serde_json::json!({"merge": merge, "keep": keep, "merged": merged, "identities": identities}),
-        )
-        .await?;
-        bump_people_version(&mut tx).await?;
-        tx.commit().await?;
+        let data = serde_json::json!({"merge": merge, "keep": keep, "merged": merged, "identities": identities});
+        people_changed(tx, "person_unmerged", actor, at, data).await?;
         self.person_merge(merge).await
     }
 
@@ -668,6 +650,21 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Ends a merge's or an unmerge's transaction: its event, the people version moved on,
+/// the commit.
+async fn people_changed(
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    kind: &str,
+    actor: &str,
+    at: i64,
+    data: serde_json::Value,
+) -> Result<(), StoreError> {
+    event(&mut tx, None, kind, actor, at, data).await?;
+    bump_people_version(&mut tx).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Tells every ingestor that people changed: they drop the (platform, handle) → person

@@ -310,7 +310,15 @@ pub struct MergeForm {
     other: Option<i64>,
 }
 
-fn pair(form: &MergeForm) -> Result<(i64, i64), WebError> {
+/// The two people of a merge or dismiss form, once its CSRF token and the role are
+/// checked.
+fn pair(
+    session: &Session,
+    form: Result<Form<MergeForm>, FormRejection>,
+) -> Result<(i64, i64), WebError> {
+    let Form(form) = form.map_err(|_| missing_csrf())?;
+    session.check_csrf(form.csrf.as_deref())?;
+    session.require(Action::MergePeople)?;
     match (form.keep, form.other) {
         (Some(k), Some(o)) => Ok((k, o)),
         _ => Err(WebError::invalid("Name the two people.")),
@@ -323,10 +331,7 @@ pub async fn merge(
     session: Session,
     form: Result<Form<MergeForm>, FormRejection>,
 ) -> Result<Response, WebError> {
-    let Form(form) = form.map_err(|_| missing_csrf())?;
-    session.check_csrf(form.csrf.as_deref())?;
-    session.require(Action::MergePeople)?;
-    let (keep, other) = pair(&form)?;
+    let (keep, other) = pair(&session, form)?;
     state
         .store()
         .merge_people(keep, other, &session.user.name, state.now())
@@ -340,10 +345,7 @@ pub async fn dismiss(
     session: Session,
     form: Result<Form<MergeForm>, FormRejection>,
 ) -> Result<Response, WebError> {
-    let Form(form) = form.map_err(|_| missing_csrf())?;
-    session.check_csrf(form.csrf.as_deref())?;
-    session.require(Action::MergePeople)?;
-    let (keep, other) = pair(&form)?;
+    let (keep, other) = pair(&session, form)?;
     state
         .store()
         .dismiss_merge(keep, other, &session.user.name, state.now())
