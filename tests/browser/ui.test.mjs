@@ -246,3 +246,29 @@ test("a script in a post is shown as text and runs nowhere; a viewer cannot repl
   await page.screenshot({ path: join(shots, "conversation-phone.png"), fullPage: true });
   await context.close();
 });
+
+test("the people page shows ROR; a suggested merge is confirmed on a person's page and undone", async () => {
+  const { context, page, errors } = await login("ada");
+  await Promise.all([page.waitForURL(`${base}/people`), page.click("a#nav-people")]);
+  assert.match(await page.locator("p#ror").textContent(), /\d\.\d{3}/);
+  assert.ok((await page.locator("ol#advocates li").count()) > 0, "the demo has advocates");
+  const suggestion = page.locator("ul#suggestions li").first();
+  await suggestion.waitFor();
+  const keep = await suggestion.getAttribute("data-keep");
+  await page.screenshot({ path: join(shots, "people.png"), fullPage: false });
+  await Promise.all([
+    page.waitForURL(`${base}/people/${keep}`),
+    suggestion.locator("button", { hasText: "Merge" }).click(),
+  ]);
+  assert.equal(await page.locator("ul#identities li").count() >= 2, true, "both accounts under one person");
+  await page.locator("table#ledger").waitFor();
+  await page.locator("table#strength-terms").waitFor();
+  await page.screenshot({ path: join(shots, "person-merged.png"), fullPage: true });
+  await Promise.all([
+    page.waitForURL(/\/people\/\d+$/),
+    page.locator("ul#merges button", { hasText: "Undo" }).click(),
+  ]);
+  assert.match(await page.locator("ul#merges").textContent(), /undone by ada/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
