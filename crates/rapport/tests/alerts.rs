@@ -16,7 +16,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 mod backend;
-use backend::{fresh_schema, test_database_url};
+use backend::fresh_database_url;
 
 #[derive(Default)]
 struct Hook {
@@ -104,14 +104,7 @@ impl Env {
 }
 
 async fn setup(tmp: &Path, hook: String) -> Env {
-    let url = match test_database_url() {
-        Some(base) => Some(
-            tokio::task::spawn_blocking(move || fresh_schema(&base))
-                .await
-                .unwrap(),
-        ),
-        None => None,
-    };
+    let url = fresh_database_url().await;
     let env = Env {
         data: tmp.join("data"),
         url,

@@ -20,7 +20,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 mod backend;
-use backend::{fresh_schema, test_database_url};
+use backend::fresh_database_url;
 
 const NOW: &str = "2026-11-23T12:00:00Z";
 
@@ -143,14 +143,7 @@ fn conversation_ids(v: &Value, path: &str, out: &mut Vec<(String, i64)>) {
 }
 
 async fn demo(tmp: &Path) -> Env {
-    let url = match test_database_url() {
-        Some(base) => Some(
-            tokio::task::spawn_blocking(move || fresh_schema(&base))
-                .await
-                .unwrap(),
-        ),
-        None => None,
-    };
+    let url = fresh_database_url().await;
     let env = Env {
         data: tmp.join("demo"),
         url,

@@ -15,7 +15,7 @@ use sqlx::Row as _;
 use tempfile::TempDir;
 
 mod backend;
-use backend::{fresh_schema, test_database_url};
+use backend::fresh_database_url;
 
 const NOW: &str = "2026-11-23T12:00:00Z";
 const DAY_MS: i64 = 86_400_000;
@@ -260,14 +260,7 @@ fn check_person(v: &Value, c: &Counted, now: i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_relationships_match_the_definitions_and_merges_move_them() {
     let tmp = TempDir::new().unwrap();
-    let url = match test_database_url() {
-        Some(base) => Some(
-            tokio::task::spawn_blocking(move || fresh_schema(&base))
-                .await
-                .unwrap(),
-        ),
-        None => None,
-    };
+    let url = fresh_database_url().await;
     let env = Env {
         data: tmp.path().join("demo"),
         url,

@@ -13,6 +13,17 @@ pub fn test_database_url() -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
+/// From an async test: a URL into a new, empty schema of the test PostgreSQL, if this
+/// run has one (`None`: the test's store is the data directory's SQLite file).
+pub async fn fresh_database_url() -> Option<String> {
+    let base = test_database_url()?;
+    Some(
+        tokio::task::spawn_blocking(move || fresh_schema(&base))
+            .await
+            .unwrap(),
+    )
+}
+
 /// A URL into a new, empty schema of the PostgreSQL at `base`.
 pub fn fresh_schema(base: &str) -> String {
     static SEQ: AtomicU32 = AtomicU32::new(0);
