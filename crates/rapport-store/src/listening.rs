@@ -75,6 +75,9 @@ pub struct Rematch {
     pub removed: u64,
     /// Conversations that got a new `topic:` label.
     pub labelled: u64,
+    /// `topic:` labels taken off conversations none of whose messages match the topic
+    /// any more.
+    pub unlabelled: u64,
 }
 
 /// Messages matched per transaction by [`Store::rematch_topics`].
@@ -413,6 +416,41 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                     out.removed += 1;
+                    // The conversation keeps its label while another of its messages
+                    // still matches (a later batch that takes that match away comes
+                    // back here).
+                    let Some(c) = conv else { continue };
+                    let still: Option<(i64,)> = sqlx::query_as(
+                        "SELECT mt.message_id FROM message_topics mt JOIN messages m ON m.id = mt.message_id \
+                         WHERE m.conversation_id = $1 AND mt.topic = $2 LIMIT 1",
+                    )
+                    .bind(c)
+                    .bind(t)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if still.is_some() {
+                        continue;
+                    }
+                    let label = format!("topic:{t}");
+                    let removed = sqlx::query(
+                        "DELETE FROM conversation_labels WHERE conversation_id = $1 AND label = $2",
+                    )
+                    .bind(c)
+                    .bind(&label)
+                    .execute(&mut *tx)
+                    .await?;
+                    if removed.rows_affected() > 0 {
+                        event(
+                            &mut tx,
+                            Some(*c),
+                            "unlabelled",
+                            "system",
+                            at,
+                            json!({"label": label, "by": "topics rematch"}),
+                        )
+                        .await?;
+                        out.unlabelled += 1;
+                    }
                 }
                 for t in now_matches.iter().filter(|t| !before.contains(t)) {
                     sqlx::query(

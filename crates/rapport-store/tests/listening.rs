@@ -171,13 +171,23 @@ async fn rematch_applies_the_current_topics_and_is_idempotent() {
     );
     let again = store.rematch_topics(&all, now, |_| {}).await.unwrap();
     assert_eq!((again.added, again.removed, again.labelled), (0, 0, 0));
-    // Drop the competitor: its matches go, labels given stay.
+    // Drop the competitor: its matches go, and so does the label of the conversation
+    // that no message of matches any more.
     let fewer = TopicMatcher::new(&topics()[..2]).unwrap();
     let dropped = store.rematch_topics(&fewer, now, |_| {}).await.unwrap();
-    assert_eq!((dropped.added, dropped.removed), (0, 1));
+    assert_eq!(
+        (dropped.added, dropped.removed, dropped.unlabelled),
+        (0, 1, 1)
+    );
     let v = store.topic_volumes(None, None).await.unwrap();
     assert_eq!(v.len(), 1);
     assert_eq!(v[0].topic, "acme");
+    assert_eq!(labels(&db).await, ["topic:acme"]);
+    let again = store.rematch_topics(&fewer, now, |_| {}).await.unwrap();
+    assert_eq!((again.removed, again.unlabelled), (0, 0));
+    // Back again: matched and labelled as before.
+    let back = store.rematch_topics(&all, now, |_| {}).await.unwrap();
+    assert_eq!((back.added, back.labelled), (1, 1));
     assert_eq!(labels(&db).await, ["topic:acme", "topic:rival"]);
 }
 

@@ -33,12 +33,13 @@ pub async fn run(ctx: &Ctx, command: Option<&TopicsCommand>, as_json: bool) -> R
                 json(&out)?;
             } else {
                 println!(
-                    "{} messages matched against {} topics: {} matches added, {} removed, {} conversations labelled",
+                    "{} messages matched against {} topics: {} matches added, {} removed, {} conversations labelled, {} labels taken off",
                     out.messages,
                     config.topics.len(),
                     out.added,
                     out.removed,
-                    out.labelled
+                    out.labelled,
+                    out.unlabelled
                 );
             }
         }
