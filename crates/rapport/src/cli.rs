@@ -456,6 +456,19 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Sentiment throughput beside vaderSentiment's polarity_scores on the same
+    /// sentences, one core each, and the share of compounds that agree within 0.001.
+    Sentiment {
+        /// Sentences to score (the demo's posts, repeated).
+        #[arg(long, default_value_t = 100_000)]
+        sentences: usize,
+        /// A Python with vaderSentiment installed, for the reference.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `rapport topics rematch`.

@@ -577,3 +577,37 @@ fn report_follows_the_definitions_on_a_known_thread() {
         .failure()
         .stderr(predicate::str::contains("7d"));
 }
+
+#[test]
+fn bench_sentiment_scores_and_says_what_the_reference_needs() {
+    // A Python that cannot be run: rapport's figure alone, and what to install.
+    let out = Command::cargo_bin("rapport")
+        .unwrap()
+        .args([
+            "bench",
+            "sentiment",
+            "--sentences",
+            "500",
+            "--python",
+            "/nonexistent/python",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["sentences"], 500);
+    assert!(v["sentences_per_s"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(v["agreement"].is_null(), "{v}");
+    assert!(
+        v["reference_skipped"]
+            .as_str()
+            .unwrap()
+            .contains("--python"),
+        "{v}"
+    );
+}

@@ -3,6 +3,7 @@
 mod act;
 pub mod alerts;
 mod bench_search;
+mod bench_sentiment;
 mod demo;
 mod digest;
 mod draft;
@@ -174,6 +175,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 dir,
                 json,
             } => bench_search::run(messages, runs, dir.as_deref(), json).await,
+            crate::cli::BenchCommand::Sentiment {
+                sentences,
+                python,
+                json,
+            } => bench_sentiment::run(sentences, &python, json).await,
         },
     }
 }
