@@ -17,6 +17,7 @@
 //!   against them; [`guards`]: the leaders' key-message cadence and the
 //!   engage-vs-broadcast guard.
 //! - [`digest`]: the leader digest's trends, advocate ranking and idea groups.
+//! - [`tribe`]: the tribe graph: who talks with whom, its communities and bridges.
 #![deny(missing_docs)]
 
 pub mod access;
@@ -37,5 +38,6 @@ pub mod sentiment;
 pub mod sla;
 pub mod spike;
 pub mod triage;
+pub mod tribe;
 
 pub use model::*;
