@@ -27,6 +27,7 @@ mod listening;
 pub mod outbox;
 mod read;
 mod search_feed;
+mod tribe;
 
 use std::fmt;
 use std::path::Path;

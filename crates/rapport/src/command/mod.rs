@@ -17,6 +17,7 @@ mod search;
 mod serve;
 mod topics;
 mod triage;
+mod tribe;
 mod user;
 pub mod worker;
 
@@ -169,5 +170,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 json,
             } => bench_search::run(messages, runs, dir.as_deref(), json).await,
         },
+        Command::Tribe(args) => tribe::run(&ctx, &args).await,
     }
 }
