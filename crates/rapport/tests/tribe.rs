@@ -65,9 +65,17 @@ impl Env {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_has_communities_and_consistent_exports() {
     let tmp = TempDir::new().unwrap();
+    let url = match test_database_url() {
+        Some(base) => Some(
+            tokio::task::spawn_blocking(move || fresh_schema(&base))
+                .await
+                .unwrap(),
+        ),
+        None => None,
+    };
     let env = Env {
         data: tmp.path().join("demo"),
-        url: test_database_url().map(|base| fresh_schema(&base)),
+        url,
     };
     env.ok(&["demo", "--no-serve"]);
 
