@@ -524,6 +524,7 @@ async fn the_openapi_document_lists_every_route_and_each_answers() {
             ("GET".into(), "/api/v1/drafts/{id}".into()),
             ("POST".into(), "/api/v1/drafts/{id}/approve".into()),
             ("POST".into(), "/api/v1/drafts/{id}/reject".into()),
+            ("GET".into(), "/api/v1/tribe".into()),
         ])
         .collect();
     assert_eq!(documented, expected);
