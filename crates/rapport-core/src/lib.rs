@@ -19,6 +19,7 @@
 //! - [`digest`]: the leader digest's trends, advocate ranking and idea groups.
 //! - [`relationship`]: the reciprocity ledger, relationship strength, ROR, at-risk
 //!   relationships and suggested merges of identities.
+//! - [`tribe`]: the tribe graph: who talks with whom, its communities and bridges.
 #![deny(missing_docs)]
 
 pub mod access;
@@ -40,5 +41,6 @@ pub mod sentiment;
 pub mod sla;
 pub mod spike;
 pub mod triage;
+pub mod tribe;
 
 pub use model::*;

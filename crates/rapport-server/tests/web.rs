@@ -1539,3 +1539,82 @@ async fn the_people_page_shows_ror_and_merges_go_through_forms() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn the_tribe_page_draws_who_talks_with_whom() {
+    let f = fixture().await;
+    // Three people answer one another: a community of three; the page and the API agree.
+    let config = config();
+    let mut batch = vec![
+        prepared_post(
+            &config,
+            100,
+            "anyone else's hub offline?",
+            "a.bsky.social",
+            10,
+        ),
+        prepared_post(
+            &config,
+            101,
+            "@a.bsky.social same here",
+            "b.bsky.social",
+            10,
+        ),
+        prepared_post(&config, 102, "mine too, since 4.2", "c.bsky.social", 10),
+    ];
+    let root = batch[0].message.platform_id.clone();
+    batch[1].message.in_reply_to = Some(root.clone());
+    batch[2].message.in_reply_to = Some(root);
+    let mut ingestor = f.store.ingestor(&config).await.unwrap();
+    ingestor.write_batch(&batch, &[]).await.unwrap();
+    drop(ingestor);
+
+    let page = f.get(Some(Role::Viewer), "/tribe?days=7").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for needle in [
+        "id=\"nav-tribe\" href=\"/tribe\" aria-current=\"page\"",
+        "<svg id=\"tribe-svg\"",
+        "role=\"img\"",
+        "id=\"community-1\"",
+        "href=\"/api/v1/tribe?days=7&amp;format=graphml\"",
+        "href=\"/api/v1/tribe?days=7\"",
+        "1 communities hold 3 people",
+    ] {
+        assert!(page.body.contains(needle), "{needle} in {}", page.body);
+    }
+    assert_eq!(page.body.matches("<circle").count(), 3, "{}", page.body);
+    assert!(page.body.contains("href=\"/people/"));
+    assert_eq!(
+        f.get(Some(Role::Viewer), "/tribe?days=0").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    let api = f.get(Some(Role::Viewer), "/api/v1/tribe?days=7").await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+    let v: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+    let s = &v["tribe"]["summary"];
+    assert_eq!(s["communities"], 1, "{v:#}");
+    assert_eq!(s["replies"], 2);
+    assert_eq!(s["mentions"], 1);
+    let xml = f
+        .get(Some(Role::Viewer), "/api/v1/tribe?days=7&format=graphml")
+        .await;
+    assert_eq!(xml.status, StatusCode::OK);
+    assert!(
+        xml.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/graphml+xml")
+    );
+    assert_eq!(xml.body.matches("<node ").count(), 3, "{}", xml.body);
+    assert_eq!(
+        f.get(Some(Role::Viewer), "/api/v1/tribe?format=xml")
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        f.get(None, "/api/v1/tribe").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -28,6 +28,7 @@ pub mod outbox;
 mod people;
 mod read;
 mod search_feed;
+mod tribe;
 
 use std::fmt;
 use std::path::Path;

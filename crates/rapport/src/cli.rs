@@ -283,6 +283,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The tribe graph: who replies to and mentions whom, its communities and the
+    /// people who bridge them (docs/tribe.md); as text, JSON or GraphML.
+    Tribe(TribeArgs),
 }
 
 /// `rapport people`.
@@ -800,4 +803,36 @@ pub enum TokenCommand {
         /// The token's id (`rapport token list` shows it).
         id: i64,
     },
+}
+
+/// `rapport tribe`.
+#[derive(Debug, Args)]
+pub struct TribeArgs {
+    /// The window: the last N days (when neither --since nor --until is given).
+    #[arg(long, default_value_t = 30, conflicts_with_all = ["since", "until"])]
+    pub days: u32,
+    /// From: a duration back from now (`7d`, `24h`, `2w`) or a date (`2026-01-31`, RFC 3339).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Until (exclusive), same forms; now when absent.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// text (summary, communities, bridges), json (nodes, edges, communities, bridges)
+    /// or graphml (for Gephi, Cytoscape, yEd, networkx).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TribeFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `rapport tribe --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TribeFormat {
+    /// A summary for a terminal.
+    Text,
+    /// The whole graph as JSON.
+    Json,
+    /// The graph as GraphML.
+    Graphml,
 }

@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod people;
 pub mod reports;
 pub mod search;
+pub mod tribe;
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -70,6 +71,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::tokens, admin::create_token))
         .routes(routes!(admin::revoke_token))
         .routes(routes!(events))
+        .routes(routes!(tribe::get))
         .split_for_parts()
 }
 

@@ -22,6 +22,7 @@ mod people;
 mod reports;
 mod search;
 mod settings;
+mod tribe;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -88,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/drafts", get(drafts::page))
         .route("/drafts/{id}/approve", post(drafts::approve))
         .route("/drafts/{id}/reject", post(drafts::reject))
+        .route("/tribe", get(tribe::page))
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
         .layer(map_response(security_headers))
@@ -331,6 +333,8 @@ pub enum Nav {
     People,
     /// Settings.
     Settings,
+    /// The tribe graph.
+    Tribe,
     /// None of them.
     None,
 }
@@ -379,6 +383,9 @@ pub fn layout(
                             }
                             @if s.may(Action::Settings) {
                                 (nav_link("nav-settings", "/settings", "Settings", Nav::Settings))
+                            }
+                            @if s.may(Action::Read) {
+                                (nav_link("nav-tribe", "/tribe", "Tribe", Nav::Tribe))
                             }
                         }
                         div.who {

@@ -19,6 +19,7 @@ mod search;
 mod serve;
 mod topics;
 mod triage;
+mod tribe;
 mod user;
 pub mod worker;
 
@@ -181,5 +182,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 json,
             } => bench_sentiment::run(sentences, &python, json).await,
         },
+        Command::Tribe(args) => tribe::run(&ctx, &args).await,
     }
 }
