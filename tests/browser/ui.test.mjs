@@ -272,3 +272,16 @@ test("the people page shows ROR; a suggested merge is confirmed on a person's pa
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("the tribe page draws the graph of who talks with whom", async () => {
+  const { context, page, errors } = await login("ada");
+  await Promise.all([page.waitForURL(/\/tribe/), page.click("a#nav-tribe")]);
+  const svg = page.locator("svg#tribe-svg");
+  await svg.waitFor();
+  const box = await svg.boundingBox();
+  assert.ok(box && box.width > 200 && box.height > 200, `the picture has a size: ${JSON.stringify(box)}`);
+  assert.ok((await svg.locator("circle").count()) > 10, "people are drawn");
+  await page.screenshot({ path: join(shots, "tribe.png"), fullPage: false });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
