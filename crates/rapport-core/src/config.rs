@@ -51,6 +51,8 @@ pub struct Config {
     pub engagement: EngagementConfig,
     /// Who may approve which kind of draft.
     pub publishing: PublishingConfig,
+    /// When a model learned from the team decides over the rules.
+    pub learning: crate::learn::LearningConfig,
 }
 
 /// The `[organisation]` section.

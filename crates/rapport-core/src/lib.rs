@@ -17,6 +17,7 @@
 //!   against them; [`guards`]: the leaders' key-message cadence and the
 //!   engage-vs-broadcast guard.
 //! - [`digest`]: the leader digest's trends, advocate ranking and idea groups.
+//! - [`learn`]: the classifier learned from the team's corrections.
 #![deny(missing_docs)]
 
 pub mod access;
@@ -26,6 +27,7 @@ pub mod digest;
 pub mod draft;
 pub mod guards;
 pub mod intent;
+pub mod learn;
 pub mod listening;
 pub mod metrics;
 pub mod model;
