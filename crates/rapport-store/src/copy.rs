@@ -37,6 +37,8 @@ const TABLES: &[(&str, &str)] = &[
     ("alerts", "id"),
     ("drafts", "id"),
     ("draft_targets", "draft_id, channel"),
+    ("corrections", "id"),
+    ("learned_models", "kind"),
 ];
 
 /// Tables that are not data: the store's own bookkeeping.

@@ -23,6 +23,7 @@ mod error;
 mod follow;
 mod ingest;
 pub mod jobs;
+mod learning;
 mod listening;
 pub mod outbox;
 mod read;
@@ -46,6 +47,7 @@ pub use error::StoreError;
 pub use follow::{EventFollower, GAP_PATIENCE};
 pub use ingest::{BatchOutcome, HistoryItem, Ingestor, Prepared, QuarantineRow};
 pub use jobs::{Job, JobRow, Singleton};
+pub use learning::{Correction, LabelledText, StoredModel};
 pub use listening::{Rematch, TopicVolume};
 pub use rapport_core::spike::Alert;
 pub use read::{
