@@ -3,6 +3,7 @@
 mod act;
 pub mod alerts;
 mod bench_search;
+mod correct;
 mod demo;
 mod digest;
 mod draft;
@@ -16,6 +17,7 @@ mod report;
 mod search;
 mod serve;
 mod topics;
+mod train;
 mod triage;
 mod user;
 pub mod worker;
@@ -169,5 +171,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 json,
             } => bench_search::run(messages, runs, dir.as_deref(), json).await,
         },
+        Command::Correct {
+            message_id,
+            intent,
+            sentiment,
+            json,
+        } => {
+            correct::run(
+                &ctx,
+                message_id,
+                intent.as_deref(),
+                sentiment.as_deref(),
+                json,
+            )
+            .await
+        }
+        Command::Train(args) => train::run(&ctx, &args).await,
     }
 }
