@@ -76,6 +76,10 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/status", post(conversation::status))
         .route("/conversations/{id}/notes", post(conversation::note))
         .route("/conversations/{id}/labels", post(conversation::label))
+        .route(
+            "/conversations/{id}/messages/{message}/corrections",
+            post(conversation::correct),
+        )
         .route("/people/{id}", get(people::page))
         .route("/search", get(search::page))
         .route("/reports", get(reports::page))
