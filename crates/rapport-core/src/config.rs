@@ -54,6 +54,8 @@ pub struct Config {
     pub publishing: PublishingConfig,
     /// Relationship strength, ROR and at-risk: weights and windows.
     pub relationships: RelationshipConfig,
+    /// When a model learned from the team decides over the rules.
+    pub learning: crate::learn::LearningConfig,
 }
 
 /// The `[organisation]` section.

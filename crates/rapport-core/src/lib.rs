@@ -20,6 +20,7 @@
 //! - [`relationship`]: the reciprocity ledger, relationship strength, ROR, at-risk
 //!   relationships and suggested merges of identities.
 //! - [`tribe`]: the tribe graph: who talks with whom, its communities and bridges.
+//! - [`learn`]: the classifier learned from the team's corrections.
 #![deny(missing_docs)]
 
 pub mod access;
@@ -29,6 +30,7 @@ pub mod digest;
 pub mod draft;
 pub mod guards;
 pub mod intent;
+pub mod learn;
 pub mod listening;
 pub mod metrics;
 pub mod model;

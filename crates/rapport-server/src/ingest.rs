@@ -132,8 +132,9 @@ pub async fn run_writer(
 ) -> Result<(), rapport_store::StoreError> {
     let store: Store = state.store().clone();
     let config = state.config().clone();
-    let pipeline =
-        Pipeline::new(&config).map_err(|e| rapport_store::StoreError::Invalid(e.to_string()))?;
+    let pipeline = Pipeline::load(&config, &store)
+        .await
+        .map_err(|e| rapport_store::StoreError::Invalid(e.to_string()))?;
     let mut ingestor = store.ingestor(&config).await?;
     while let Some((delivery, ack)) = jobs.recv().await {
         let ids: Vec<(String, String)> = delivery

@@ -246,6 +246,12 @@ fn routes(conv: i64, person: i64) -> Vec<(Method, String, Option<Value>, Role)> 
         ),
         (Method::GET, "/api/v1/tokens".into(), None, Role::Viewer),
         (Method::GET, "/api/v1/session".into(), None, Role::Viewer),
+        (
+            Method::POST,
+            "/api/v1/messages/1/corrections".into(),
+            Some(json!({"intent": "complaint"})),
+            Role::Agent,
+        ),
     ]
 }
 

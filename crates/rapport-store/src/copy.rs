@@ -39,6 +39,8 @@ const TABLES: &[(&str, &str)] = &[
     ("draft_targets", "draft_id, channel"),
     ("person_merges", "id"),
     ("person_merge_dismissals", "a, b"),
+    ("corrections", "id"),
+    ("learned_models", "kind"),
 ];
 
 /// Tables that are not data: the store's own bookkeeping.

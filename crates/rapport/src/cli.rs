@@ -286,6 +286,28 @@ pub enum Command {
     /// The tribe graph: who replies to and mentions whom, its communities and the
     /// people who bridge them (docs/tribe.md); as text, JSON or GraphML.
     Tribe(TribeArgs),
+    /// Correct a message's intent or sentiment (as --as USER); kept as training data for
+    /// `rapport train` (docs/learning.md).
+    Correct {
+        /// The message's id (`rapport show` lists them).
+        message_id: i64,
+        /// Its real intent: complaint, question, praise, idea, lead, spam, other.
+        #[arg(
+            long,
+            conflicts_with = "sentiment",
+            required_unless_present = "sentiment"
+        )]
+        intent: Option<String>,
+        /// Its real sentiment: positive, neutral, negative.
+        #[arg(long)]
+        sentiment: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train the classifier that learns from the team, on the stored corrections or a
+    /// labelled CSV file; confident, it decides over the rules (docs/learning.md).
+    Train(TrainArgs),
 }
 
 /// `rapport people`.
@@ -317,6 +339,33 @@ pub enum PeopleCommand {
         /// The other.
         b: i64,
     },
+}
+
+/// `rapport train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// What to learn: intent or sentiment.
+    #[arg(value_parser = ["intent", "sentiment"])]
+    pub kind: String,
+    /// Train on this labelled CSV file (with a header line) instead of the corrections.
+    #[arg(long, value_name = "FILE.csv")]
+    pub labels: Option<PathBuf>,
+    /// The file's column with the text.
+    #[arg(long, value_name = "COL", default_value = "text")]
+    pub text: String,
+    /// The file's column with the label.
+    #[arg(long, value_name = "COL", default_value = "label")]
+    pub label: String,
+    /// Hold back this fraction (fixed-seed shuffle), report the model's accuracy and the
+    /// rules' on it, and save nothing.
+    #[arg(long, value_name = "FRACTION")]
+    pub evaluate: Option<f64>,
+    /// Train but do not save the model.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `rapport draft`.

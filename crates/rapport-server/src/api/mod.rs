@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod conversations;
+pub mod corrections;
 pub mod drafts;
 pub mod metrics;
 pub mod people;
@@ -72,6 +73,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::revoke_token))
         .routes(routes!(events))
         .routes(routes!(tribe::get))
+        .routes(routes!(corrections::correct))
         .split_for_parts()
 }
 

@@ -1,5 +1,6 @@
 //! `/conversations/{id}`: the thread, why it was triaged so, and what people do to it
-//! (reply, assign, status, notes, labels), each a form that posts back here.
+//! (reply, assign, status, notes, labels, and correcting an inbound message's intent or
+//! sentiment for the model that learns from the team), each a form that posts back here.
 
 use axum::Form;
 use axum::extract::rejection::{FormRejection, PathRejection};
@@ -139,9 +140,13 @@ fn body(
             div.columns {
                 div.thread-column {
                     h2 { "Thread" }
+                    @if let Some(p) = error_for("correction") {
+                        p.error role="alert" { (p.message) }
+                    }
                     ol #thread {
                         @for m in &d.messages {
-                            (message(m, d))
+                            (message(m, d, (m.direction == "inbound" && session.may(Action::Label))
+                                .then(|| correction_forms(c.id, m, &session.csrf))))
                         }
                     }
                     @if session.may(Action::Reply) {
@@ -263,7 +268,41 @@ fn body(
     }
 }
 
-fn message(m: &MessageRow, d: &ConversationDetail) -> Markup {
+/// Two small forms under an inbound message: its real intent, its real sentiment.
+fn correction_forms(conversation: i64, m: &MessageRow, csrf: &str) -> Markup {
+    let action = format!(
+        "/conversations/{conversation}/messages/{}/corrections",
+        m.id
+    );
+    html! {
+        div.corrections {
+            form.inline-form method="post" action=(action) {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="field" value="intent";
+                label for={ "intent-" (m.id) } { "Intent" }
+                select id={ "intent-" (m.id) } name="value" {
+                    @for i in Intent::ALL {
+                        option value=(i.as_str()) selected[m.intent == i.as_str()] { (i.as_str()) }
+                    }
+                }
+                button type="submit" { "Correct intent" }
+            }
+            form.inline-form method="post" action=(action) {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="field" value="sentiment";
+                label for={ "sentiment-" (m.id) } { "Sentiment" }
+                select id={ "sentiment-" (m.id) } name="value" {
+                    @for s in ["positive", "neutral", "negative"] {
+                        option value=(s) selected[rapport_core::SentimentBand::of(m.compound).as_str() == s] { (s) }
+                    }
+                }
+                button type="submit" { "Correct sentiment" }
+            }
+        }
+    }
+}
+
+fn message(m: &MessageRow, d: &ConversationDetail, corrections: Option<Markup>) -> Markup {
     let sent = d
         .outbox
         .iter()
@@ -303,6 +342,7 @@ fn message(m: &MessageRow, d: &ConversationDetail) -> Markup {
                 }
             }
             p.text { (m.text) }
+            @if let Some(forms) = corrections { (forms) }
         }
     }
 }
@@ -663,6 +703,56 @@ pub async fn label(
         .store()
         .label(id, label, &session.user.name, state.now())
         .await?;
+    state.changed(id);
+    Ok(back(id))
+}
+
+/// The correction forms' fields.
+#[derive(Debug, Default, Deserialize)]
+pub struct CorrectionForm {
+    #[serde(default)]
+    csrf: Option<String>,
+    #[serde(default)]
+    field: String,
+    #[serde(default)]
+    value: String,
+}
+
+/// `POST /conversations/{id}/messages/{message}/corrections`: as
+/// `POST /api/v1/messages/{message}/corrections`.
+pub async fn correct(
+    State(state): State<AppState>,
+    session: Session,
+    path: Result<Path<(i64, i64)>, PathRejection>,
+    form: Result<Form<CorrectionForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let Path((id, message)) = path.map_err(|_| WebError::not_found("There is no such message."))?;
+    let form = admit(&session, form, |f| f.csrf.as_deref(), Action::Label)?;
+    let kind = match form.field.parse::<rapport_core::learn::Kind>() {
+        Ok(k) => k,
+        Err(e) => {
+            return refused(
+                &state,
+                &session,
+                id,
+                "correction",
+                e.to_string(),
+                String::new(),
+            )
+            .await;
+        }
+    };
+    match state
+        .store()
+        .correct(message, kind, &form.value, &session.user.name, state.now())
+        .await
+    {
+        Ok(_) => {}
+        Err(rapport_store::StoreError::Invalid(why)) => {
+            return refused(&state, &session, id, "correction", why, String::new()).await;
+        }
+        Err(e) => return Err(e.into()),
+    }
     state.changed(id);
     Ok(back(id))
 }

@@ -81,6 +81,10 @@ pub fn router(state: AppState) -> Router {
         .route("/people/merge", post(people::merge))
         .route("/people/dismiss", post(people::dismiss))
         .route("/people/merges/{id}/undo", post(people::unmerge))
+        .route(
+            "/conversations/{id}/messages/{message}/corrections",
+            post(conversation::correct),
+        )
         .route("/people/{id}", get(people::page))
         .route("/search", get(search::page))
         .route("/reports", get(reports::page))

@@ -1,12 +1,14 @@
 //! `rapport explain ID`: why this intent, priority, team and due time. Every term of the
-//! score is shown, and the product of the terms is the score shown.
+//! score is shown, and the product of the terms is the score shown. Triage runs again
+//! with the current configuration and the learned models the store keeps, and says for
+//! the sentiment and the intent whether the rules or a learned model decided.
 
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use rapport_core::routing::{RouteInput, route};
 use rapport_core::sla::due_at;
-use rapport_core::triage::{Reach, Triager};
+use rapport_core::triage::Reach;
 use serde_json::json;
 
 use super::Ctx;
@@ -22,7 +24,7 @@ pub async fn run(ctx: &Ctx, id: i64, as_json: bool) -> Result<ExitCode> {
         .iter()
         .find(|m| m.direction == "inbound")
         .context("this conversation has no inbound message to explain")?;
-    let triager = Triager::new(&config.intent, &config.priority)?;
+    let triager = rapport_server::pipeline::triager(&config, &store).await?;
     let reach = Reach {
         followers: root.followers.unwrap_or(0).max(0) as u64,
         reshares: root.reshares.max(0) as u64,
@@ -48,6 +50,21 @@ pub async fn run(ctx: &Ctx, id: i64, as_json: bool) -> Result<ExitCode> {
     let due = due_at(root.created_at, minutes, calendar.as_ref());
     let p = &t.priority;
     let product = p.intent_weight * p.negativity * p.reach * p.velocity;
+    let sentiment_by = match &t.learned_sentiment {
+        Some(l) => format!(
+            "learned model (p={:.2}): {}, compound p(positive) − p(negative) = {:+.4} replaces VADER's {:+.4}",
+            l.confidence, l.label, t.scores.compound, l.vader_compound
+        ),
+        None => format!(
+            "rules (VADER compound {:+.4} → {})",
+            t.scores.compound,
+            t.scores.band().as_str()
+        ),
+    };
+    let intent_by = match t.intent.rule.strip_prefix("model:intent (p=") {
+        Some(p) => format!("learned model (p={}", p),
+        None => format!("rules ({})", t.intent.rule),
+    };
     let stored_differs =
         (root.priority_score - p.score).abs() > 1e-9 || root.intent != t.intent.intent.as_str();
 
@@ -60,8 +77,11 @@ pub async fn run(ctx: &Ctx, id: i64, as_json: bool) -> Result<ExitCode> {
                 "compound": t.scores.compound, "pos": t.scores.pos, "neu": t.scores.neu, "neg": t.scores.neg,
                 "band": t.scores.band().as_str(),
                 "words": words,
+                "decided_by": if t.learned_sentiment.is_some() { "model" } else { "rules" },
+                "learned": t.learned_sentiment,
+                "summary": sentiment_by,
             },
-            "intent": {"intent": t.intent.intent, "rule": t.intent.rule},
+            "intent": {"intent": t.intent.intent, "rule": t.intent.rule, "decided_by": if t.intent.rule.starts_with("model:") { "model" } else { "rules" }, "summary": intent_by},
             "priority": {
                 "intent_weight": p.intent_weight,
                 "negativity": p.negativity,
@@ -92,6 +112,7 @@ pub async fn run(ctx: &Ctx, id: i64, as_json: bool) -> Result<ExitCode> {
         t.scores.neu,
         t.scores.neg
     );
+    println!("  decided by: {sentiment_by}");
     if words.is_empty() {
         println!("  no word carries sentiment");
     }
@@ -99,6 +120,7 @@ pub async fn run(ctx: &Ctx, id: i64, as_json: bool) -> Result<ExitCode> {
         println!("  {:<20} {:+.3}", w.word, w.valence);
     }
     println!("\nintent     {} (rule: {})", t.intent.intent, t.intent.rule);
+    println!("  decided by: {intent_by}");
     println!(
         "\npriority   score {:.3} = {:.3} × {:.3} × {:.3} × {:.3}",
         p.score, p.intent_weight, p.negativity, p.reach, p.velocity

@@ -66,7 +66,7 @@ pub async fn run(ctx: &Ctx, args: &ImportArgs) -> Result<ExitCode> {
     if args.queue {
         return queue(&store, importer, &source, args, &bar).await;
     }
-    let pipeline = Pipeline::new(&config)?;
+    let pipeline = Pipeline::load(&config, &store).await?;
     let mut ingestor = store.ingestor(&config).await?;
     let batch_size = args.batch.max(1);
     let mut batch: Vec<Prepared> = Vec::with_capacity(batch_size);

@@ -40,7 +40,7 @@ pub async fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitCode> {
     let config = ctx.config()?;
     let store = ctx.store().await?;
     let channels = chosen(&config, &args.channels, ctx)?;
-    let pipeline = Pipeline::new(&config)?;
+    let pipeline = Pipeline::load(&config, &store).await?;
 
     let (sink, mut deliveries) = Sink::channel(64);
     let mut tasks: JoinSet<(String, Result<(), String>)> = JoinSet::new();

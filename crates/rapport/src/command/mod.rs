@@ -4,6 +4,7 @@ mod act;
 pub mod alerts;
 mod bench_search;
 mod bench_sentiment;
+mod correct;
 mod demo;
 mod digest;
 mod draft;
@@ -18,6 +19,7 @@ mod report;
 mod search;
 mod serve;
 mod topics;
+mod train;
 mod triage;
 mod tribe;
 mod user;
@@ -183,5 +185,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             } => bench_sentiment::run(sentences, &python, json).await,
         },
         Command::Tribe(args) => tribe::run(&ctx, &args).await,
+        Command::Correct {
+            message_id,
+            intent,
+            sentiment,
+            json,
+        } => {
+            correct::run(
+                &ctx,
+                message_id,
+                intent.as_deref(),
+                sentiment.as_deref(),
+                json,
+            )
+            .await
+        }
+        Command::Train(args) => train::run(&ctx, &args).await,
     }
 }

@@ -62,7 +62,7 @@ pub async fn run(ctx: &Ctx, args: &WorkerArgs) -> Result<ExitCode> {
     let mut worker = Worker {
         store: &store,
         config: &config,
-        pipeline: Pipeline::new(&config)?,
+        pipeline: Pipeline::load(&config, &store).await?,
         ingestor: None,
         name,
         lease,
