@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::channel::{ChannelConfig, ChannelError};
 use crate::draft::{PublishingConfig, PublishingError};
 use crate::guards::{CadenceConfig, CadenceError, EngagementConfig, EngagementConfigError};
+use crate::ideas::{IdeaError, IdeasConfig};
 use crate::intent::IntentConfig;
 use crate::listening::{TopicConfig, TopicError, TopicMatcher};
 use crate::principles::{Principle, PrincipleError};
@@ -51,6 +52,8 @@ pub struct Config {
     pub engagement: EngagementConfig,
     /// Who may approve which kind of draft.
     pub publishing: PublishingConfig,
+    /// The ideas loop: how ideas group, who decides, the replies drafted.
+    pub ideas: IdeasConfig,
 }
 
 /// The `[organisation]` section.
@@ -142,6 +145,9 @@ pub enum ConfigError {
     /// The `[publishing]` section is wrong.
     #[error(transparent)]
     Publishing(#[from] PublishingError),
+    /// The `[ideas]` section is wrong.
+    #[error(transparent)]
+    Ideas(#[from] IdeaError),
     /// Band thresholds out of order.
     #[error("[priority.bands] must have p1 > p2 > p3 (got {p1}, {p2}, {p3})")]
     Bands {
@@ -200,6 +206,7 @@ impl Config {
         self.cadence.validate()?;
         self.engagement.validate()?;
         self.publishing.validate()?;
+        self.ideas.validate()?;
         let b = &self.priority.bands;
         if !(b.p1 > b.p2 && b.p2 > b.p3) {
             return Err(ConfigError::Bands {

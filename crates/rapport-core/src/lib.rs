@@ -17,6 +17,8 @@
 //!   against them; [`guards`]: the leaders' key-message cadence and the
 //!   engage-vs-broadcast guard.
 //! - [`digest`]: the leader digest's trends, advocate ranking and idea groups.
+//! - [`ideas`]: the ideas loop: idea items grouped by similarity, their statuses and
+//!   the replies drafted when a status changes.
 #![deny(missing_docs)]
 
 pub mod access;
@@ -25,6 +27,7 @@ pub mod config;
 pub mod digest;
 pub mod draft;
 pub mod guards;
+pub mod ideas;
 pub mod intent;
 pub mod listening;
 pub mod metrics;

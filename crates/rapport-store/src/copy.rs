@@ -37,6 +37,9 @@ const TABLES: &[(&str, &str)] = &[
     ("alerts", "id"),
     ("drafts", "id"),
     ("draft_targets", "draft_id, channel"),
+    ("idea_items", "id"),
+    ("idea_messages", "message_id"),
+    ("idea_replies", "item_id, status, person_id"),
 ];
 
 /// Tables that are not data: the store's own bookkeeping.

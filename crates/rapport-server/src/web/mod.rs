@@ -16,6 +16,7 @@
 mod chart;
 mod conversation;
 mod drafts;
+mod ideas;
 mod inbox;
 mod login;
 mod people;
@@ -84,6 +85,9 @@ pub fn router(state: AppState) -> Router {
         .route("/drafts", get(drafts::page))
         .route("/drafts/{id}/approve", post(drafts::approve))
         .route("/drafts/{id}/reject", post(drafts::reject))
+        .route("/ideas", get(ideas::page))
+        .route("/ideas/{id}", get(ideas::item))
+        .route("/ideas/{id}/status", post(ideas::status))
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
         .layer(map_response(security_headers))
@@ -325,6 +329,8 @@ pub enum Nav {
     Drafts,
     /// Settings.
     Settings,
+    /// The ideas loop.
+    Ideas,
     /// None of them.
     None,
 }
@@ -369,6 +375,7 @@ pub fn layout(
                             (nav_link("nav-reports", "/reports", "Reports", Nav::Reports))
                             @if s.may(Action::Read) {
                                 (nav_link("nav-drafts", "/drafts", "Drafts", Nav::Drafts))
+                                (nav_link("nav-ideas", "/ideas", "Ideas", Nav::Ideas))
                             }
                             @if s.may(Action::Settings) {
                                 (nav_link("nav-settings", "/settings", "Settings", Nav::Settings))

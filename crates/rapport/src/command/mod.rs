@@ -7,6 +7,7 @@ mod demo;
 mod digest;
 mod draft;
 mod explain;
+mod ideas;
 mod import;
 mod inbox;
 mod init;
@@ -169,5 +170,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 json,
             } => bench_search::run(messages, runs, dir.as_deref(), json).await,
         },
+        Command::Ideas { command, json } => ideas::run(&ctx, command.as_ref(), json).await,
     }
 }
