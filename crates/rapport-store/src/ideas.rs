@@ -260,16 +260,22 @@ impl Store {
                     (id, None, true)
                 }
             };
-            let placed = sqlx::query(
+            // An item's first message has no similarity: a literal NULL, as PostgreSQL
+            // refuses an untyped NULL bound for a DOUBLE PRECISION column.
+            let sql = format!(
                 "INSERT INTO idea_messages (message_id, item_id, similarity, added_by, added_at) \
-                 VALUES ($1, $2, $3, 'grouping', $4) ON CONFLICT (message_id) DO NOTHING",
-            )
-            .bind(message)
-            .bind(item)
-            .bind(similarity)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+                 VALUES ($1, $2, {}, 'grouping', $3) ON CONFLICT (message_id) DO NOTHING",
+                match similarity {
+                    Some(s) => format!("{s:.6}"),
+                    None => "NULL".into(),
+                }
+            );
+            let placed = sqlx::query(AssertSqlSafe(sql))
+                .bind(message)
+                .bind(item)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
             if placed.rows_affected() == 0 {
                 // Another run placed it meanwhile (PostgreSQL): keep no empty item.
                 if created {
