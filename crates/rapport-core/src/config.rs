@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::channel::{ChannelConfig, ChannelError};
 use crate::draft::{PublishingConfig, PublishingError};
 use crate::guards::{CadenceConfig, CadenceError, EngagementConfig, EngagementConfigError};
+use crate::ideas::{IdeaError, IdeasConfig};
 use crate::intent::IntentConfig;
 use crate::listening::{TopicConfig, TopicError, TopicMatcher};
 use crate::principles::{Principle, PrincipleError};
@@ -56,6 +57,8 @@ pub struct Config {
     pub relationships: RelationshipConfig,
     /// When a model learned from the team decides over the rules.
     pub learning: crate::learn::LearningConfig,
+    /// The ideas loop: how ideas group, who decides, the replies drafted.
+    pub ideas: IdeasConfig,
 }
 
 /// The `[organisation]` section.
@@ -150,6 +153,9 @@ pub enum ConfigError {
     /// The `[relationships]` section is wrong.
     #[error(transparent)]
     Relationships(#[from] RelationshipConfigError),
+    /// The `[ideas]` section is wrong.
+    #[error(transparent)]
+    Ideas(#[from] IdeaError),
     /// Band thresholds out of order.
     #[error("[priority.bands] must have p1 > p2 > p3 (got {p1}, {p2}, {p3})")]
     Bands {
@@ -209,6 +215,7 @@ impl Config {
         self.engagement.validate()?;
         self.publishing.validate()?;
         self.relationships.validate()?;
+        self.ideas.validate()?;
         let b = &self.priority.bands;
         if !(b.p1 > b.p2 && b.p2 > b.p3) {
             return Err(ConfigError::Bands {

@@ -21,6 +21,8 @@
 //!   relationships and suggested merges of identities.
 //! - [`tribe`]: the tribe graph: who talks with whom, its communities and bridges.
 //! - [`learn`]: the classifier learned from the team's corrections.
+//! - [`ideas`]: the ideas loop: idea items grouped by similarity, their statuses and
+//!   the replies drafted when a status changes.
 #![deny(missing_docs)]
 
 pub mod access;
@@ -29,6 +31,7 @@ pub mod config;
 pub mod digest;
 pub mod draft;
 pub mod guards;
+pub mod ideas;
 pub mod intent;
 pub mod learn;
 pub mod listening;

@@ -21,6 +21,7 @@ pub mod auth;
 pub mod digest;
 pub mod drafts;
 pub mod error;
+pub mod ideas;
 pub mod ingest;
 pub mod pipeline;
 pub mod publishing;

@@ -1618,3 +1618,78 @@ async fn the_tribe_page_draws_who_talks_with_whom() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn the_ideas_page_lists_items_by_status_and_its_form_drafts_the_replies() {
+    let f = fixture().await;
+    let config = config();
+    let idea = prepared_post(
+        &config,
+        90,
+        "It would be great if the lamp had a dimmer",
+        "tinkerer.bsky.social",
+        5,
+    );
+    assert_eq!(idea.triage.intent.intent, Intent::Idea);
+    let mut ingestor = f.store.ingestor(&config).await.unwrap();
+    ingestor.write_batch(&[idea], &[]).await.unwrap();
+    drop(ingestor);
+    let list = f.get(Some(Role::Viewer), "/ideas").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(list.body.contains("id=\"nav-ideas\""));
+    assert!(list.body.contains("id=\"ideas-new\""), "{}", list.body);
+    let items = f.store.idea_items(None).await.unwrap();
+    assert_eq!(items.len(), 1, "the one idea of the fixture: {items:?}");
+    let id = items[0].id;
+    assert!(list.body.contains(&format!("href=\"/ideas/{id}\"")));
+    assert!(
+        list.body
+            .contains("It would be great if the lamp had a dimmer")
+    );
+
+    let page = f.get(Some(Role::Viewer), &format!("/ideas/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let detail = f.store.idea_item(id).await.unwrap();
+    let person = &detail.people_list[0];
+    assert!(
+        page.body
+            .contains(&format!("href=\"/people/{}\"", person.person_id))
+    );
+    assert!(page.body.contains(&format!(
+        "href=\"/conversations/{}\"",
+        person.conversation_id.unwrap()
+    )));
+    // A viewer sees no form; an agent does.
+    assert!(!page.body.contains("idea-status-form"));
+    let agent_page = f.get(Some(Role::Agent), &format!("/ideas/{id}")).await;
+    assert!(agent_page.body.contains("idea-status-form"));
+
+    let action = format!("/ideas/{id}/status");
+    let fields = [("status", "shipped"), ("from", "new")];
+    let (_, viewer_csrf) = f.session(Role::Viewer);
+    let (_, agent_csrf) = f.session(Role::Agent);
+    let r = f.post(Some(Role::Agent), &action, &fields, None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "no CSRF token");
+    let r = f
+        .post(Some(Role::Viewer), &action, &fields, Some(viewer_csrf))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = f
+        .post(Some(Role::Agent), &action, &fields, Some(agent_csrf))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), format!("/ideas/{id}"));
+    let detail = f.store.idea_item(id).await.unwrap();
+    assert_eq!(detail.item.status, "shipped");
+    assert_eq!(detail.replies.len(), 1, "one reply for the one person");
+    let drafts = f.store.drafts(None, 10).await.unwrap();
+    assert_eq!(drafts.len(), 1);
+    assert_eq!(drafts[0].kind, "reply");
+    assert_eq!(drafts[0].conversation_id, person.conversation_id);
+    // The status changed meanwhile: refused, nothing drafted again.
+    let r = f
+        .post(Some(Role::Agent), &action, &fields, Some(agent_csrf))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(f.store.drafts(None, 10).await.unwrap().len(), 1);
+}

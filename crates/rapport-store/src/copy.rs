@@ -41,6 +41,9 @@ const TABLES: &[(&str, &str)] = &[
     ("person_merge_dismissals", "a, b"),
     ("corrections", "id"),
     ("learned_models", "kind"),
+    ("idea_items", "id"),
+    ("idea_messages", "message_id"),
+    ("idea_replies", "item_id, status, person_id"),
 ];
 
 /// Tables that are not data: the store's own bookkeeping.

@@ -354,40 +354,7 @@ impl Store {
     /// Stores a new draft (status `draft`) and its targets; returns its id.
     pub async fn create_draft(&self, d: &NewDraft, now: DateTime<Utc>) -> Result<i64, StoreError> {
         let mut tx = self.begin_write().await?;
-        let at = ms(now);
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO drafts (author, kind, status, text, sponsored, conversation_id, created_at, updated_at) \
-             VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(&d.author)
-        .bind(&d.kind)
-        .bind(&d.text)
-        .bind(i64::from(d.sponsored))
-        .bind(d.conversation_id)
-        .bind(at)
-        .bind(at)
-        .fetch_one(&mut *tx)
-        .await?;
-        for (channel, text) in &d.targets {
-            sqlx::query(
-                "INSERT INTO draft_targets (draft_id, channel, text, idempotency_key) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(id)
-            .bind(channel)
-            .bind(text)
-            .bind(format!("rapport-draft-{id}-{channel}"))
-            .execute(&mut *tx)
-            .await?;
-        }
-        event(
-            &mut tx,
-            d.conversation_id,
-            "draft_created",
-            &d.author,
-            at,
-            json!({"draft": id, "kind": d.kind}),
-        )
-        .await?;
+        let id = insert_draft(&mut tx, d, ms(now)).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -655,4 +622,47 @@ impl Store {
             .map(|(id, a, d)| (id, a, d.map(time)))
             .collect())
     }
+}
+
+/// Stores a new draft (status `draft`), its targets and its `draft_created` event in the
+/// caller's transaction; returns its id.
+pub(crate) async fn insert_draft(
+    conn: &mut sqlx::AnyConnection,
+    d: &NewDraft,
+    at: i64,
+) -> Result<i64, StoreError> {
+    let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO drafts (author, kind, status, text, sponsored, conversation_id, created_at, updated_at) \
+             VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(&d.author)
+        .bind(&d.kind)
+        .bind(&d.text)
+        .bind(i64::from(d.sponsored))
+        .bind(d.conversation_id)
+        .bind(at)
+        .bind(at)
+        .fetch_one(&mut *conn)
+        .await?;
+    for (channel, text) in &d.targets {
+        sqlx::query(
+                "INSERT INTO draft_targets (draft_id, channel, text, idempotency_key) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(channel)
+            .bind(text)
+            .bind(format!("rapport-draft-{id}-{channel}"))
+            .execute(&mut *conn)
+            .await?;
+    }
+    event(
+        conn,
+        d.conversation_id,
+        "draft_created",
+        &d.author,
+        at,
+        json!({"draft": id, "kind": d.kind}),
+    )
+    .await?;
+    Ok(id)
 }

@@ -83,6 +83,7 @@ fn not_found_hint(what: &str) -> &'static str {
         "API token" => "`rapport token list` lists them",
         "user" => "`rapport user list` lists the users",
         "draft" => "`rapport draft list` lists the drafts",
+        "idea" => "`rapport ideas list` lists the ideas",
         _ => "`rapport inbox --status all` lists conversations",
     }
 }

@@ -21,6 +21,7 @@ mod digest;
 mod drafts;
 mod error;
 mod follow;
+mod ideas;
 mod ingest;
 pub mod jobs;
 mod learning;
@@ -47,6 +48,10 @@ pub use digest::{ESCALATION_KINDS, EscalationEvent, IdeaRow, PersonAccount, Reac
 pub use drafts::{Draft, DraftTarget, DuePost, NewDraft, PostSent, StatusChange};
 pub use error::StoreError;
 pub use follow::{EventFollower, GAP_PATIENCE};
+pub use ideas::{
+    DraftedReply, Grouped, IdeaDetail, IdeaItem, IdeaMessage, IdeaPerson, IdeaReply, IdeaReplyRow,
+    IdeaStatusChange, IdeaStatusOutcome,
+};
 pub use ingest::{BatchOutcome, HistoryItem, Ingestor, Prepared, QuarantineRow};
 pub use jobs::{Job, JobRow, Singleton};
 pub use learning::{Correction, LabelledText, StoredModel};

@@ -176,3 +176,157 @@ async fn a_draft_moves_only_from_the_status_its_caller_saw() {
             .contains("rapport draft list")
     );
 }
+
+fn idea_message(id: &str, author: &str, text: &str, minute: i64) -> rapport_store::Prepared {
+    use rapport_core::triage::{Reach, Triager};
+    let config = rapport_core::config::Config::default();
+    let message = rapport_core::NewMessage {
+        platform: "bluesky".into(),
+        platform_id: id.into(),
+        author: author.into(),
+        author_name: None,
+        followers: Some(10),
+        text: text.into(),
+        created_at: Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap() + Duration::minutes(minute),
+        in_reply_to: None,
+        reshares: 0,
+        replies: 0,
+        direction: rapport_core::Direction::Inbound,
+        automated: false,
+        url: None,
+    };
+    let triager = Triager::new(&config.intent, &config.priority).unwrap();
+    let mut triage = triager.triage(&message.text, Reach::default());
+    triage.intent.intent = rapport_core::Intent::Idea;
+    rapport_store::Prepared {
+        message,
+        triage,
+        route: rapport_core::routing::RouteDecision {
+            rule: None,
+            team: None,
+            band: rapport_core::Band::P4,
+            raised: false,
+            notify: None,
+            labels: Vec::new(),
+        },
+        reply_ref: None,
+        html: None,
+        topics: Vec::new(),
+    }
+}
+
+/// The ideas loop's store: grouping is idempotent, a status change records one reply
+/// per (item, status, person) with its draft in one transaction, so a retry drafts
+/// nobody twice; a merge carries the replies over.
+#[tokio::test]
+async fn idea_replies_are_drafted_once_per_person_and_status() {
+    use rapport_store::{IdeaReply, IdeaStatusChange};
+    let db = TestDb::new().await;
+    let store = db.create().await;
+    let now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
+    let batch = [
+        idea_message(
+            "i1",
+            "ann",
+            "please add a dark mode, it is so bright at night",
+            0,
+        ),
+        idea_message("i2", "ann", "would love a dark theme, a night mode", 10),
+        idea_message("i3", "bob", "feature request: dark mode", 20),
+        idea_message("i4", "cy", "export my schedules to CSV", 30),
+    ];
+    let config = rapport_core::config::Config::default();
+    let mut ingestor = store.ingestor(&config).await.unwrap();
+    ingestor.write_batch(&batch, &[]).await.unwrap();
+    drop(ingestor);
+    let ignore = std::collections::BTreeSet::new();
+    let g = store.group_ideas(0.5, &ignore, 2, now).await.unwrap();
+    assert_eq!(g.messages, 2, "a batch at a time");
+    let g = store.group_ideas(0.5, &ignore, 100, now).await.unwrap();
+    assert_eq!((g.messages, g.new_items.len()), (2, 1));
+    assert_eq!(
+        store
+            .group_ideas(0.5, &ignore, 100, now)
+            .await
+            .unwrap()
+            .messages,
+        0
+    );
+    assert_eq!(store.ungrouped_ideas().await.unwrap(), 0);
+    let items = store.idea_items(None).await.unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!((items[0].messages, items[0].people), (3, 2));
+    let dark = store.idea_item(items[0].id).await.unwrap();
+    let replies: Vec<IdeaReply> = dark
+        .people_list
+        .iter()
+        .map(|p| IdeaReply {
+            person_id: p.person_id,
+            submit: true,
+            draft: NewDraft {
+                author: "sam".into(),
+                kind: "reply".into(),
+                text: format!("shipped, {}", p.handle),
+                sponsored: false,
+                conversation_id: p.conversation_id,
+                targets: vec![("bsky".into(), None)],
+            },
+        })
+        .collect();
+    let ship = |from: &'static str| IdeaStatusChange {
+        item: dark.item.id,
+        from,
+        to: "shipped",
+        actor: "sam",
+        note: None,
+    };
+    let done = store
+        .set_idea_status(&ship("new"), &replies, now)
+        .await
+        .unwrap();
+    assert!(done.moved);
+    assert_eq!(done.drafted.len(), 2);
+    // Seen as new by a slower caller: refused.
+    assert!(
+        store
+            .set_idea_status(&ship("new"), &replies, now)
+            .await
+            .is_err()
+    );
+    // A retry with the same status drafts nobody again.
+    let again = store
+        .set_idea_status(&ship("shipped"), &replies, now)
+        .await
+        .unwrap();
+    assert!(!again.moved);
+    assert!(again.drafted.is_empty());
+    assert_eq!(again.already.len(), 2);
+    let drafts = store.drafts(None, 10).await.unwrap();
+    assert_eq!(drafts.len(), 2);
+    assert!(drafts.iter().all(|d| d.status == "pending_approval"));
+    // Merging the CSV item in carries nothing it has not got; its person is new.
+    assert_eq!(
+        store
+            .merge_ideas(items[1].id, dark.item.id, "sam", now)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        store
+            .merge_ideas(items[1].id, dark.item.id, "sam", now)
+            .await
+            .is_err()
+    );
+    assert_eq!(store.idea_items(None).await.unwrap().len(), 1);
+    let merged = store.idea_item(dark.item.id).await.unwrap();
+    assert_eq!(merged.people_list.len(), 3);
+    assert_eq!(
+        store
+            .idea_replied(dark.item.id, "shipped")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}

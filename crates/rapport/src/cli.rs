@@ -308,6 +308,17 @@ pub enum Command {
     /// Train the classifier that learns from the team, on the stored corrections or a
     /// labelled CSV file; confident, it decides over the rules (docs/learning.md).
     Train(TrainArgs),
+    /// The ideas loop (docs/ideas.md): ideas from the community grouped into items with
+    /// a status (new, planned, shipped, declined); when the status changes, everyone
+    /// who raised the idea gets a reply drafted for approval.
+    Ideas {
+        /// What to do (list when absent).
+        #[command(subcommand)]
+        command: Option<IdeasCommand>,
+        /// Print JSON.
+        #[arg(long, global = true)]
+        json: bool,
+    },
 }
 
 /// `rapport people`.
@@ -884,4 +895,46 @@ pub enum TribeFormat {
     Json,
     /// The graph as GraphML.
     Graphml,
+}
+
+/// `rapport ideas …`.
+#[derive(Debug, Subcommand)]
+pub enum IdeasCommand {
+    /// The idea items, the most people first (new idea messages are grouped first).
+    List {
+        /// Only this status: new, planned, shipped or declined.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// One item: its messages, the people who raised it, the replies drafted.
+    Show {
+        /// The item.
+        id: i64,
+    },
+    /// Group the idea messages in no item yet (a running `rapport worker` does it too).
+    Group,
+    /// Set an item's status; replies are drafted to everyone who raised it, once each.
+    Status {
+        /// The item.
+        id: i64,
+        /// new, planned, shipped or declined.
+        status: String,
+        /// Why, kept in the event log.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Merge item A into item B (the same idea, grouped apart).
+    Merge {
+        /// The item merged away.
+        a: i64,
+        /// The item it joins.
+        b: i64,
+    },
+    /// Put a message into an item (out of the one it was in).
+    Move {
+        /// The message (`rapport ideas show` lists them).
+        message_id: i64,
+        /// The item.
+        item_id: i64,
+    },
 }

@@ -23,6 +23,8 @@ const SECTIONS: &[&str] = &[
     "engagement",
     "publishing",
     "relationships",
+    "learning",
+    "ideas",
 ];
 
 /// Parses configuration text with the environment layered over it.

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod conversations;
 pub mod corrections;
 pub mod drafts;
+pub mod ideas;
 pub mod metrics;
 pub mod people;
 pub mod reports;
@@ -32,12 +33,12 @@ use crate::error::ApiError;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "rapport", description = "The REST API of rapport: conversations, people, reports, search, drafts, users and tokens. \
+    info(title = "rapport", description = "The REST API of rapport: conversations, people, reports, search, drafts, ideas, users and tokens. \
         Authenticate with `Authorization: Bearer TOKEN` (`rapport token create`) or a session cookie from \
         `POST /api/v1/session` (then send `X-CSRF-Token` with every request that changes something). \
         Errors are `{\"error\": code, \"message\": text}`."),
     paths(crate::ingest::ingest),
-    tags((name = "ingest"), (name = "conversations"), (name = "people"), (name = "reports"), (name = "search"), (name = "drafts"), (name = "admin"), (name = "session"), (name = "health"))
+    tags((name = "ingest"), (name = "conversations"), (name = "people"), (name = "reports"), (name = "search"), (name = "drafts"), (name = "ideas"), (name = "admin"), (name = "session"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -74,6 +75,9 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(events))
         .routes(routes!(tribe::get))
         .routes(routes!(corrections::correct))
+        .routes(routes!(ideas::list))
+        .routes(routes!(ideas::get))
+        .routes(routes!(ideas::status))
         .split_for_parts()
 }
 

@@ -16,6 +16,7 @@
 mod chart;
 mod conversation;
 mod drafts;
+mod ideas;
 mod inbox;
 mod login;
 mod people;
@@ -94,6 +95,9 @@ pub fn router(state: AppState) -> Router {
         .route("/drafts/{id}/approve", post(drafts::approve))
         .route("/drafts/{id}/reject", post(drafts::reject))
         .route("/tribe", get(tribe::page))
+        .route("/ideas", get(ideas::page))
+        .route("/ideas/{id}", get(ideas::item))
+        .route("/ideas/{id}/status", post(ideas::status))
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
         .layer(map_response(security_headers))
@@ -339,6 +343,8 @@ pub enum Nav {
     Settings,
     /// The tribe graph.
     Tribe,
+    /// The ideas loop.
+    Ideas,
     /// None of them.
     None,
 }
@@ -384,12 +390,11 @@ pub fn layout(
                             @if s.may(Action::Read) {
                                 (nav_link("nav-drafts", "/drafts", "Drafts", Nav::Drafts))
                                 (nav_link("nav-people", "/people", "People", Nav::People))
+                                (nav_link("nav-tribe", "/tribe", "Tribe", Nav::Tribe))
+                                (nav_link("nav-ideas", "/ideas", "Ideas", Nav::Ideas))
                             }
                             @if s.may(Action::Settings) {
                                 (nav_link("nav-settings", "/settings", "Settings", Nav::Settings))
-                            }
-                            @if s.may(Action::Read) {
-                                (nav_link("nav-tribe", "/tribe", "Tribe", Nav::Tribe))
                             }
                         }
                         div.who {

@@ -9,6 +9,7 @@ mod demo;
 mod digest;
 mod draft;
 mod explain;
+mod ideas;
 mod import;
 mod inbox;
 mod init;
@@ -201,5 +202,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             .await
         }
         Command::Train(args) => train::run(&ctx, &args).await,
+        Command::Ideas { command, json } => ideas::run(&ctx, command.as_ref(), json).await,
     }
 }

@@ -302,7 +302,7 @@ impl Worker<'_> {
             }
         }
         self.duties = held;
-        for name in [SLA_TIMER, OUTBOX, ALERTS] {
+        for name in [SLA_TIMER, OUTBOX, ALERTS, IDEAS] {
             if self.duties.iter().any(|d| d.name() == name) {
                 continue;
             }
@@ -325,6 +325,19 @@ impl Worker<'_> {
                 OUTBOX => {
                     super::listen::send_pending(self.store, self.config, self.outbox_settle).await
                 }
+                IDEAS => rapport_server::ideas::group(self.store, self.config, Utc::now())
+                    .await
+                    .map(|g| {
+                        if g.messages > 0 {
+                            tracing::info!(
+                                "grouped {} idea message(s): {} joined an item, {} new item(s)",
+                                g.messages,
+                                g.joined,
+                                g.new_items.len()
+                            );
+                        }
+                    })
+                    .context("cannot group the new ideas"),
                 _ => Ok(()),
             };
             if let Err(e) = done {
@@ -361,6 +374,8 @@ const SLA_TIMER: &str = "sla-timer";
 const OUTBOX: &str = "outbox";
 /// The alerts duty: scores settled buckets for spikes and sends alerts.
 pub(crate) const ALERTS: &str = "alerts";
+/// The ideas duty: groups new idea messages into idea items (docs/ideas.md).
+const IDEAS: &str = "ideas";
 
 enum JobError {
     /// Another worker has the job now.
