@@ -541,6 +541,9 @@ async fn the_openapi_document_lists_every_route_and_each_answers() {
             ("POST".into(), "/api/v1/people/{id}/merge".into()),
             ("POST".into(), "/api/v1/people/merges/{id}/undo".into()),
             ("GET".into(), "/api/v1/tribe".into()),
+            ("GET".into(), "/api/v1/ideas".into()),
+            ("GET".into(), "/api/v1/ideas/{id}".into()),
+            ("POST".into(), "/api/v1/ideas/{id}/status".into()),
         ])
         .collect();
     assert_eq!(documented, expected);
