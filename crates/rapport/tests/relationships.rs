@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -15,58 +14,10 @@ use sqlx::Row as _;
 use tempfile::TempDir;
 
 mod backend;
-use backend::fresh_database_url;
+use backend::RapportEnv;
 
 const NOW: &str = "2026-11-23T12:00:00Z";
 const DAY_MS: i64 = 86_400_000;
-
-struct Env {
-    data: PathBuf,
-    url: Option<String>,
-}
-
-impl Env {
-    fn run(&self, args: &[&str]) -> String {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_rapport"));
-        c.env_remove("RAPPORT_DATA_DIR")
-            .env_remove("RAPPORT_CONFIG")
-            .env("RAPPORT_LOG", "warn")
-            .env("RAPPORT_NOW", NOW)
-            .arg("--data-dir")
-            .arg(&self.data)
-            .args(args);
-        match &self.url {
-            Some(u) => c.env("RAPPORT_DATABASE_URL", u),
-            None => c.env_remove("RAPPORT_DATABASE_URL"),
-        };
-        let out = c.output().unwrap();
-        let text = String::from_utf8(out.stdout).unwrap();
-        assert!(
-            out.status.success(),
-            "rapport {args:?}: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        text
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut a = args.to_vec();
-        a.push("--json");
-        serde_json::from_str(&self.run(&a)).unwrap()
-    }
-
-    async fn pool(&self) -> sqlx::AnyPool {
-        sqlx::any::install_default_drivers();
-        let url = match &self.url {
-            Some(u) => u.clone(),
-            None => format!(
-                "sqlite://{}?mode=ro",
-                self.data.join("rapport.db").display()
-            ),
-        };
-        sqlx::AnyPool::connect(&url).await.unwrap()
-    }
-}
 
 /// Everything the definitions need for one person, counted by this test's own SQL.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -260,12 +211,8 @@ fn check_person(v: &Value, c: &Counted, now: i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_relationships_match_the_definitions_and_merges_move_them() {
     let tmp = TempDir::new().unwrap();
-    let url = fresh_database_url().await;
-    let env = Env {
-        data: tmp.path().join("demo"),
-        url,
-    };
-    env.run(&["demo", "--no-serve"]);
+    let env = RapportEnv::new(tmp.path().join("demo"), NOW).await;
+    env.ok(&["demo", "--no-serve"]);
     let now = DateTime::parse_from_rfc3339(NOW)
         .unwrap()
         .with_timezone(&Utc)
@@ -424,7 +371,7 @@ async fn the_demo_relationships_match_the_definitions_and_merges_move_them() {
     assert_eq!(kinds, ["person_merged"]);
 
     // Unmerge: everything back where it was.
-    env.run(&["people", "unmerge", &merge_id.to_string()]);
+    env.ok(&["people", "unmerge", &merge_id.to_string()]);
     let back_keep = env.json(&["person", &keep.to_string()]);
     let back_other = env.json(&["person", &other.to_string()]);
     assert_eq!(timeline_ids(&back_keep), timeline_ids(&before_keep));

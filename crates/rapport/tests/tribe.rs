@@ -5,78 +5,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 use tempfile::TempDir;
 
 mod backend;
-use backend::{fresh_schema, test_database_url};
+use backend::RapportEnv;
 
 const NOW: &str = "2026-11-23T12:00:00Z";
 const GRAPHML: &str = "http://graphml.graphdrawing.org/xmlns";
 
-struct Env {
-    data: PathBuf,
-    url: Option<String>,
-}
-
-impl Env {
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_rapport"));
-        c.env_remove("RAPPORT_DATA_DIR")
-            .env_remove("RAPPORT_CONFIG")
-            .env("RAPPORT_LOG", "warn")
-            .env("RAPPORT_NOW", NOW)
-            .arg("--data-dir")
-            .arg(&self.data)
-            .args(args);
-        match &self.url {
-            Some(u) => c.env("RAPPORT_DATABASE_URL", u),
-            None => c.env_remove("RAPPORT_DATABASE_URL"),
-        };
-        let out = c.output().unwrap();
-        (
-            out.status.code().expect("killed"),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8_lossy(&out.stderr).to_string(),
-        )
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let (code, out, err) = self.run(args);
-        assert_eq!(code, 0, "rapport {args:?}: {out}{err}");
-        out
-    }
-
-    async fn pool(&self) -> sqlx::AnyPool {
-        sqlx::any::install_default_drivers();
-        let url = match &self.url {
-            Some(u) => u.clone(),
-            None => format!(
-                "sqlite://{}?mode=ro",
-                self.data.join("rapport.db").display()
-            ),
-        };
-        sqlx::AnyPool::connect(&url).await.unwrap()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_has_communities_and_consistent_exports() {
     let tmp = TempDir::new().unwrap();
-    let url = match test_database_url() {
-        Some(base) => Some(
-            tokio::task::spawn_blocking(move || fresh_schema(&base))
-                .await
-                .unwrap(),
-        ),
-        None => None,
-    };
-    let env = Env {
-        data: tmp.path().join("demo"),
-        url,
-    };
+    let env = RapportEnv::new(tmp.path().join("demo"), NOW).await;
     env.ok(&["demo", "--no-serve"]);
 
     let out: Value =

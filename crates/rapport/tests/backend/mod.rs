@@ -54,3 +54,74 @@ pub fn fresh_schema(base: &str) -> String {
     let sep = if base.contains('?') { '&' } else { '?' };
     format!("{base}{sep}options=-c%20search_path%3D{schema}")
 }
+
+/// A data directory (and, on a PostgreSQL run, a schema of its own) that runs `rapport`
+/// with `RAPPORT_NOW` fixed, for the tests that load the demo data.
+pub struct RapportEnv {
+    /// The data directory.
+    pub data: std::path::PathBuf,
+    /// The store's URL on a PostgreSQL run.
+    pub url: Option<String>,
+    /// `RAPPORT_NOW`.
+    pub now: &'static str,
+}
+
+impl RapportEnv {
+    /// A fresh one in `data`.
+    pub async fn new(data: std::path::PathBuf, now: &'static str) -> Self {
+        Self {
+            data,
+            url: fresh_database_url().await,
+            now,
+        }
+    }
+
+    /// Runs `rapport ARGS`: exit code, stdout, stderr.
+    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_rapport"));
+        c.env_remove("RAPPORT_DATA_DIR")
+            .env_remove("RAPPORT_CONFIG")
+            .env("RAPPORT_LOG", "warn")
+            .env("RAPPORT_NOW", self.now)
+            .arg("--data-dir")
+            .arg(&self.data)
+            .args(args);
+        match &self.url {
+            Some(u) => c.env("RAPPORT_DATABASE_URL", u),
+            None => c.env_remove("RAPPORT_DATABASE_URL"),
+        };
+        let out = c.output().unwrap();
+        (
+            out.status.code().expect("rapport was killed"),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    }
+
+    /// Runs `rapport ARGS`, which must succeed: its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let (code, out, err) = self.run(args);
+        assert_eq!(code, 0, "rapport {args:?}: {out}{err}");
+        out
+    }
+
+    /// Runs `rapport ARGS --json`, which must succeed: the JSON it prints.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut a = args.to_vec();
+        a.push("--json");
+        serde_json::from_str(&self.ok(&a)).unwrap()
+    }
+
+    /// A pool on the store, for a test's own SQL (read-only on SQLite).
+    pub async fn pool(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        let url = match &self.url {
+            Some(u) => u.clone(),
+            None => format!(
+                "sqlite://{}?mode=ro",
+                self.data.join("rapport.db").display()
+            ),
+        };
+        sqlx::AnyPool::connect(&url).await.unwrap()
+    }
+}
