@@ -67,6 +67,17 @@ pub enum StoreError {
         "database error: {0} (if the disk is full or read-only, free space or fix permissions and retry; nothing was half-written)"
     )]
     Db(sqlx::Error),
+    /// A database error on the ingestor's own SQLite connection.
+    #[error(
+        "database error: {0} (if the disk is full or read-only, free space or fix permissions and retry; nothing was half-written)"
+    )]
+    Lite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Lite(e)
+    }
 }
 
 // By hand rather than `#[from]`: the message already carries the cause, and a `source`

@@ -10,8 +10,9 @@ use rapport_core::sla::{Calendar, SlaPolicy, due_at};
 use rapport_core::triage::Triage;
 use rapport_core::{Band, Direction, NewMessage};
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
+use crate::write_conn::{Arg, WriteConn};
 use crate::{Store, StoreError, ms};
 
 /// A message with its triage and routing decided, ready to store.
@@ -96,6 +97,29 @@ pub struct Ingestor<'a> {
     /// The people version `people` was filled under: a merge or unmerge changes it, and
     /// the next batch then forgets what it remembered.
     people_version: Option<String>,
+    /// On SQLite, the ingestor's own connection ([`crate::write_conn`]): its batches run
+    /// in the calling thread, without sqlx's hand-off to a worker thread per statement.
+    /// (In a mutex only so that the ingestor is `Sync`, as futures that hold `&self`
+    /// across an await must be to be sent between threads; it is only ever taken with
+    /// `&mut self`, without locking.)
+    lite: std::sync::Mutex<Option<rusqlite::Connection>>,
+}
+
+/// A write transaction the ingestor holds.
+enum Open {
+    /// On its own SQLite connection.
+    Lite(rusqlite::Connection),
+    /// Through sqlx.
+    Any(sqlx::Transaction<'static, sqlx::Any>),
+}
+
+impl Open {
+    fn conn(&mut self) -> WriteConn<'_> {
+        match self {
+            Open::Lite(c) => WriteConn::Lite(c),
+            Open::Any(tx) => WriteConn::Any(tx),
+        }
+    }
 }
 
 struct Conv {
@@ -155,6 +179,10 @@ impl Store {
             people: HashMap::new(),
             touched: Vec::new(),
             people_version: None,
+            lite: std::sync::Mutex::new(match &self.sqlite_path {
+                Some(path) => Some(crate::write_conn::open_lite(path)?),
+                None => None,
+            }),
         })
     }
 }
@@ -250,9 +278,83 @@ impl Ingestor<'_> {
         cursor: Option<(&str, &str)>,
         job: Option<(i64, &str)>,
     ) -> Result<BatchOutcome, StoreError> {
+        // A job's batch completes its job in the same transaction, through sqlx.
+        let mut open = self.begin(job.is_some()).await?;
+        let mut res = self
+            .write_body(&mut open.conn(), batch, quarantine, cursor)
+            .await;
+        if let (Ok(_), Some((id, worker)), Open::Any(tx)) = (&res, job, &mut open) {
+            match crate::jobs::complete_in(tx, id, worker, ms(Utc::now())).await {
+                Ok(true) => {}
+                Ok(false) => res = Err(StoreError::LeaseLost(id)),
+                Err(e) => res = Err(e),
+            }
+        }
+        self.end(open, res).await
+    }
+
+    /// Begins a write transaction: on the ingestor's own SQLite connection when it has
+    /// one (unless `via_sqlx`), through sqlx otherwise (with PostgreSQL's ingest lock).
+    async fn begin(&mut self, via_sqlx: bool) -> Result<Open, StoreError> {
+        if !via_sqlx && let Some(lite) = self.lite_slot().take() {
+            if let Err(e) = lite.execute_batch("BEGIN IMMEDIATE") {
+                *self.lite_slot() = Some(lite);
+                return Err(e.into());
+            }
+            return Ok(Open::Lite(lite));
+        }
         let mut tx = self.store.begin_write().await?;
         self.store.lock_ingest(&mut tx).await?;
-        let version = crate::people::people_version(&mut tx).await?;
+        Ok(Open::Any(tx))
+    }
+
+    fn lite_slot(&mut self) -> &mut Option<rusqlite::Connection> {
+        self.lite
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Commits when `res` is a success, rolls back otherwise; gives the connection back.
+    async fn end<T>(&mut self, open: Open, res: Result<T, StoreError>) -> Result<T, StoreError> {
+        match open {
+            Open::Lite(lite) => {
+                let end = match &res {
+                    Ok(_) => lite.execute_batch("COMMIT"),
+                    Err(_) => lite.execute_batch("ROLLBACK"),
+                };
+                let out = match (res, end) {
+                    (Ok(v), Ok(())) => Ok(v),
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Err(e)) => {
+                        let _ = lite.execute_batch("ROLLBACK");
+                        Err(e.into())
+                    }
+                };
+                *self.lite_slot() = Some(lite);
+                out
+            }
+            Open::Any(tx) => match res {
+                Ok(v) => {
+                    tx.commit().await?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    tx.rollback().await?;
+                    Err(e)
+                }
+            },
+        }
+    }
+
+    /// The statements of one batch, in a transaction the caller holds.
+    async fn write_body(
+        &mut self,
+        tx: &mut WriteConn<'_>,
+        batch: &[Prepared],
+        quarantine: &[QuarantineRow],
+        cursor: Option<(&str, &str)>,
+    ) -> Result<BatchOutcome, StoreError> {
+        let version = crate::people::people_version(tx).await?;
         if version != self.people_version {
             self.people.clear();
             self.people_version = version;
@@ -260,7 +362,7 @@ impl Ingestor<'_> {
         let mut out = BatchOutcome::default();
         let now = ms(Utc::now());
         for p in batch {
-            match self.write_one(&mut tx, p, now).await? {
+            match self.write_one(tx, p, now).await? {
                 Some(opened) => {
                     out.inserted += 1;
                     out.conversations += u64::from(opened);
@@ -269,50 +371,41 @@ impl Ingestor<'_> {
             }
         }
         for q in quarantine {
-            sqlx::query(
+            tx.execute(
                 "INSERT INTO quarantine (source, line, reason, raw, at) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (source, line) DO UPDATE SET reason = excluded.reason, raw = excluded.raw, at = excluded.at",
+                &[
+                    (&q.source).into(),
+                    (q.line as i64).into(),
+                    (&q.reason).into(),
+                    (&q.raw).into(),
+                    now.into(),
+                ],
             )
-            .bind(&q.source)
-            .bind(q.line as i64)
-            .bind(&q.reason)
-            .bind(&q.raw)
-            .bind(now)
-            .execute(&mut *tx)
             .await?;
         }
         if let Some((channel, position)) = cursor {
-            sqlx::query(
+            tx.execute(
                 "INSERT INTO channel_cursors (channel, cursor, updated_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (channel) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+                &[channel.into(), position.into(), now.into()],
             )
-            .bind(channel)
-            .bind(position)
-            .bind(now)
-            .execute(&mut *tx)
             .await?;
         }
-        self.save_cursors(&mut tx).await?;
-        self.stored_event(&mut tx, now).await?;
-        if let Some((id, worker)) = job
-            && !crate::jobs::complete_in(&mut tx, id, worker, now).await?
-        {
-            tx.rollback().await?;
-            return Err(StoreError::LeaseLost(id));
-        }
-        tx.commit().await?;
+        self.save_cursors(tx).await?;
+        self.stored_event(tx, now).await?;
         Ok(out)
     }
 
     /// One `stored` event for the messages this transaction inserted or moved, as ranges
     /// of ids (`{"messages": [[first, last], …]}`): what the search index follows.
-    async fn stored_event(&mut self, conn: &mut AnyConnection, now: i64) -> Result<(), StoreError> {
+    async fn stored_event(&mut self, conn: &mut WriteConn<'_>, now: i64) -> Result<(), StoreError> {
         if self.touched.is_empty() {
             return Ok(());
         }
         let ranges = id_ranges(&mut self.touched);
         self.touched.clear();
-        event(
+        event_in(
             conn,
             None,
             "stored",
@@ -324,18 +417,16 @@ impl Ingestor<'_> {
         Ok(())
     }
 
-    async fn save_cursors(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+    async fn save_cursors(&self, conn: &mut WriteConn<'_>) -> Result<(), StoreError> {
         // In name order, so concurrent writers lock the rows in the same order.
         let mut teams: Vec<_> = self.teams.iter().collect();
         teams.sort_by(|a, b| a.0.cmp(b.0));
         for (team, state) in teams {
-            sqlx::query(
+            conn.execute(
                 "INSERT INTO assign_cursor (team, next) VALUES ($1, $2) \
                  ON CONFLICT (team) DO UPDATE SET next = excluded.next",
+                &[team.into(), (state.cursor as i64).into()],
             )
-            .bind(team)
-            .bind(state.cursor as i64)
-            .execute(&mut *conn)
             .await?;
         }
         Ok(())
@@ -343,7 +434,7 @@ impl Ingestor<'_> {
 
     async fn person(
         &mut self,
-        conn: &mut AnyConnection,
+        conn: &mut WriteConn<'_>,
         m: &NewMessage,
         at: i64,
     ) -> Result<i64, StoreError> {
@@ -355,12 +446,12 @@ impl Ingestor<'_> {
             }
             return Ok(*id);
         }
-        let found: Option<(i64,)> =
-            sqlx::query_as("SELECT person_id FROM identities WHERE platform = $1 AND handle = $2")
-                .bind(&m.platform)
-                .bind(&m.author)
-                .fetch_optional(&mut *conn)
-                .await?;
+        let found: Option<(i64,)> = conn
+            .fetch_optional(
+                "SELECT person_id FROM identities WHERE platform = $1 AND handle = $2",
+                &[(&m.platform).into(), (&m.author).into()],
+            )
+            .await?;
         let id = match found {
             Some((id,)) => {
                 if m.followers.is_some() {
@@ -370,22 +461,25 @@ impl Ingestor<'_> {
                 id
             }
             None => {
-                let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO people (display_name, created_at) VALUES ($1, $2) RETURNING id",
-                )
-                .bind(m.author_name.as_deref().unwrap_or(&m.author))
-                .bind(at)
-                .fetch_one(&mut *conn)
-                .await?;
-                sqlx::query(
+                let (id,): (i64,) = conn
+                    .fetch_one(
+                        "INSERT INTO people (display_name, created_at) VALUES ($1, $2) RETURNING id",
+                        &[
+                            m.author_name.as_deref().unwrap_or(&m.author).into(),
+                            at.into(),
+                        ],
+                    )
+                    .await?;
+                conn.execute(
                     "INSERT INTO identities (person_id, platform, handle, name, followers) VALUES ($1, $2, $3, $4, $5)",
+                    &[
+                        id.into(),
+                        (&m.platform).into(),
+                        (&m.author).into(),
+                        (&m.author_name).into(),
+                        m.followers.map(|f| f as i64).into(),
+                    ],
                 )
-                .bind(id)
-                .bind(&m.platform)
-                .bind(&m.author)
-                .bind(&m.author_name)
-                .bind(m.followers.map(|f| f as i64))
-                .execute(&mut *conn)
                 .await?;
                 id
             }
@@ -397,7 +491,7 @@ impl Ingestor<'_> {
     /// `None` for a duplicate; `Some(true)` when it opened a conversation.
     async fn write_one(
         &mut self,
-        conn: &mut AnyConnection,
+        conn: &mut WriteConn<'_>,
         p: &Prepared,
         now: i64,
     ) -> Result<Option<bool>, StoreError> {
@@ -405,14 +499,13 @@ impl Ingestor<'_> {
         let t = &p.triage;
         let at = ms(m.created_at);
         let parent_conv: Option<i64> = match &m.in_reply_to {
-            Some(parent) => sqlx::query_as::<_, (Option<i64>,)>(
-                "SELECT conversation_id FROM messages WHERE platform = $1 AND platform_id = $2",
-            )
-            .bind(&m.platform)
-            .bind(parent)
-            .fetch_optional(&mut *conn)
-            .await?
-            .and_then(|(c,)| c),
+            Some(parent) => conn
+                .fetch_optional::<(Option<i64>,)>(
+                    "SELECT conversation_id FROM messages WHERE platform = $1 AND platform_id = $2",
+                    &[(&m.platform).into(), parent.into()],
+                )
+                .await?
+                .and_then(|(c,)| c),
             None => None,
         };
         // The author's person first, so the message row is written once. A duplicate's
@@ -421,44 +514,46 @@ impl Ingestor<'_> {
             Direction::Inbound => Some(self.person(conn, m, at).await?),
             Direction::Outbound => None,
         };
-        let inserted: Option<(i64,)> = sqlx::query_as(
+        let inserted: Option<(i64,)> = conn.fetch_optional(
             "INSERT INTO messages (platform, platform_id, conversation_id, direction, is_reply, automated, \
              author, person_id, followers, text, created_at, in_reply_to, reshares, replies, url, \
              compound, pos, neu, neg, intent, intent_rule, priority_score, band, sent_by, stored_at, reply_ref, html) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) \
              ON CONFLICT (platform, platform_id) DO NOTHING RETURNING id",
+            &[
+                (&m.platform).into(),
+                (&m.platform_id).into(),
+                parent_conv.into(),
+                m.direction.as_str().into(),
+                i64::from(m.in_reply_to.is_some()).into(),
+                i64::from(m.automated).into(),
+                (&m.author).into(),
+                person.into(),
+                m.followers.map(|f| f as i64).into(),
+                (&m.text).into(),
+                at.into(),
+                (&m.in_reply_to).into(),
+                (m.reshares as i64).into(),
+                (m.replies as i64).into(),
+                (&m.url).into(),
+                t.scores.compound.into(),
+                t.scores.pos.into(),
+                t.scores.neu.into(),
+                t.scores.neg.into(),
+                t.intent.intent.as_str().into(),
+                (&t.intent.rule).into(),
+                t.priority.score.into(),
+                i64::from(t.priority.band.rank()).into(),
+                match m.direction {
+                    Direction::Outbound => Some(m.author.as_str()),
+                    Direction::Inbound => None,
+                }
+                .into(),
+                now.into(),
+                (&p.reply_ref).into(),
+                (&p.html).into(),
+            ],
         )
-        .bind(&m.platform)
-        .bind(&m.platform_id)
-        .bind(parent_conv)
-        .bind(m.direction.as_str())
-        .bind(i64::from(m.in_reply_to.is_some()))
-        .bind(i64::from(m.automated))
-        .bind(&m.author)
-        .bind(person)
-        .bind(m.followers.map(|f| f as i64))
-        .bind(&m.text)
-        .bind(at)
-        .bind(&m.in_reply_to)
-        .bind(m.reshares as i64)
-        .bind(m.replies as i64)
-        .bind(&m.url)
-        .bind(t.scores.compound)
-        .bind(t.scores.pos)
-        .bind(t.scores.neu)
-        .bind(t.scores.neg)
-        .bind(t.intent.intent.as_str())
-        .bind(&t.intent.rule)
-        .bind(t.priority.score)
-        .bind(i64::from(t.priority.band.rank()))
-        .bind(match m.direction {
-            Direction::Outbound => Some(m.author.as_str()),
-            Direction::Inbound => None,
-        })
-        .bind(now)
-        .bind(&p.reply_ref)
-        .bind(&p.html)
-        .fetch_optional(&mut *conn)
         .await?;
         let Some((msg_id,)) = inserted else {
             return Ok(None);
@@ -475,32 +570,28 @@ impl Ingestor<'_> {
                 Some(c)
             }
             (Direction::Outbound, Some(c)) => {
-                outbound_joins(conn, c, m.automated, at).await?;
+                outbound_joins_in(conn, c, m.automated, at).await?;
                 Some(c)
             }
             (Direction::Outbound, None) => None,
         };
         self.adopt_children(conn, m, conv_id, now).await?;
         for topic in &p.topics {
-            sqlx::query(
+            conn.execute(
                 "INSERT INTO message_topics (topic, message_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[topic.into(), msg_id.into(), at.into()],
             )
-            .bind(topic)
-            .bind(msg_id)
-            .bind(at)
-            .execute(&mut *conn)
             .await?;
             if let Some(c) = conv_id {
                 let label = format!("topic:{topic}");
-                let added = sqlx::query(
-                    "INSERT INTO conversation_labels (conversation_id, label) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                )
-                .bind(c)
-                .bind(&label)
-                .execute(&mut *conn)
-                .await?;
-                if added.rows_affected() > 0 {
-                    event(
+                let added = conn
+                    .execute(
+                        "INSERT INTO conversation_labels (conversation_id, label) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                        &[c.into(), (&label).into()],
+                    )
+                    .await?;
+                if added > 0 {
+                    event_in(
                         conn,
                         Some(c),
                         "labelled",
@@ -517,7 +608,7 @@ impl Ingestor<'_> {
 
     async fn open_conversation(
         &mut self,
-        conn: &mut AnyConnection,
+        conn: &mut WriteConn<'_>,
         p: &Prepared,
         msg_id: i64,
         person: Option<i64>,
@@ -538,36 +629,37 @@ impl Ingestor<'_> {
             None => None,
         };
         let due = self.due(team.as_deref(), band, m.created_at);
-        let (conv,): (i64,) = sqlx::query_as(
+        let (conv,): (i64,) = conn.fetch_one(
             "INSERT INTO conversations (platform, root_message_id, person_id, author, team, assignee, status, \
              band, priority_score, intent, route_rule, opened_at, first_due_at, due_at, last_inbound_at, \
              last_message_at, message_count, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16) RETURNING id",
+            &[
+                (&m.platform).into(),
+                msg_id.into(),
+                person.into(),
+                (&m.author).into(),
+                (&team).into(),
+                (&assignee).into(),
+                i64::from(band.rank()).into(),
+                p.triage.priority.score.into(),
+                p.triage.intent.intent.as_str().into(),
+                (&p.route.rule).into(),
+                at.into(),
+                due.into(),
+                due.into(),
+                at.into(),
+                at.into(),
+                at.into(),
+            ],
         )
-        .bind(&m.platform)
-        .bind(msg_id)
-        .bind(person)
-        .bind(&m.author)
-        .bind(&team)
-        .bind(&assignee)
-        .bind(i64::from(band.rank()))
-        .bind(p.triage.priority.score)
-        .bind(p.triage.intent.intent.as_str())
-        .bind(&p.route.rule)
-        .bind(at)
-        .bind(due)
-        .bind(due)
-        .bind(at)
-        .bind(at)
-        .bind(at)
-        .fetch_one(&mut *conn)
         .await?;
-        sqlx::query("UPDATE messages SET conversation_id = $1 WHERE id = $2")
-            .bind(conv)
-            .bind(msg_id)
-            .execute(&mut *conn)
-            .await?;
-        event(
+        conn.execute(
+            "UPDATE messages SET conversation_id = $1 WHERE id = $2",
+            &[conv.into(), msg_id.into()],
+        )
+        .await?;
+        event_in(
             conn,
             Some(conv),
             "opened",
@@ -586,7 +678,7 @@ impl Ingestor<'_> {
         )
         .await?;
         if let Some(a) = &assignee {
-            event(
+            event_in(
                 conn,
                 Some(conv),
                 "assigned",
@@ -597,14 +689,12 @@ impl Ingestor<'_> {
             .await?;
         }
         for label in &p.route.labels {
-            sqlx::query(
+            conn.execute(
                 "INSERT INTO conversation_labels (conversation_id, label) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[conv.into(), label.into()],
             )
-            .bind(conv)
-            .bind(label)
-            .execute(&mut *conn)
             .await?;
-            event(
+            event_in(
                 conn,
                 Some(conv),
                 "labelled",
@@ -615,7 +705,7 @@ impl Ingestor<'_> {
             .await?;
         }
         if let Some(who) = &p.route.notify {
-            event(
+            event_in(
                 conn,
                 Some(conv),
                 "notify",
@@ -630,7 +720,7 @@ impl Ingestor<'_> {
 
     async fn inbound_joins(
         &mut self,
-        conn: &mut AnyConnection,
+        conn: &mut WriteConn<'_>,
         conv_id: i64,
         p: &Prepared,
         at: i64,
@@ -643,7 +733,7 @@ impl Ingestor<'_> {
         if c.status == "resolved" {
             status = "open".into();
             due = Some(self.due(c.team.as_deref(), band_of(band), p.message.created_at));
-            event(
+            event_in(
                 conn,
                 Some(conv_id),
                 "reopened",
@@ -656,7 +746,7 @@ impl Ingestor<'_> {
                 self.adjust_load(a, 1);
             }
         } else if c.status != "open" {
-            event(
+            event_in(
                 conn,
                 Some(conv_id),
                 "status",
@@ -671,7 +761,7 @@ impl Ingestor<'_> {
             due = Some(self.due(c.team.as_deref(), band_of(band), p.message.created_at));
         }
         if band < c.band {
-            event(
+            event_in(
                 conn,
                 Some(conv_id),
                 "priority",
@@ -681,20 +771,21 @@ impl Ingestor<'_> {
             )
             .await?;
         }
-        sqlx::query(
+        conn.execute(
             "UPDATE conversations SET status = $1, band = $2, \
              priority_score = CASE WHEN priority_score > $3 THEN priority_score ELSE $3 END, due_at = $4, \
              last_inbound_at = CASE WHEN last_inbound_at > $5 THEN last_inbound_at ELSE $5 END, \
              last_message_at = CASE WHEN last_message_at > $5 THEN last_message_at ELSE $5 END, \
              message_count = message_count + 1, updated_at = $5 WHERE id = $6",
+            &[
+                (&status).into(),
+                band.into(),
+                p.triage.priority.score.into(),
+                due.into(),
+                at.into(),
+                conv_id.into(),
+            ],
         )
-        .bind(&status)
-        .bind(band)
-        .bind(p.triage.priority.score)
-        .bind(due)
-        .bind(at)
-        .bind(conv_id)
-        .execute(&mut *conn)
         .await?;
         Ok(())
     }
@@ -702,45 +793,41 @@ impl Ingestor<'_> {
     /// Moves everything of conversation `from` into `into`; `from` stays as a pointer.
     async fn merge(
         &mut self,
-        conn: &mut AnyConnection,
+        conn: &mut WriteConn<'_>,
         from: i64,
         into: i64,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE messages SET conversation_id = $1 WHERE conversation_id = $2")
-            .bind(into)
-            .bind(from)
-            .execute(&mut *conn)
-            .await?;
+        let pair = [Arg::from(into), Arg::from(from)];
+        conn.execute(
+            "UPDATE messages SET conversation_id = $1 WHERE conversation_id = $2",
+            &pair,
+        )
+        .await?;
         // Conversations merged into `from` before now lead to `into` too: a pointer is
         // always one step from the live conversation.
-        sqlx::query("UPDATE conversations SET merged_into = $1 WHERE merged_into = $2")
-            .bind(into)
-            .bind(from)
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query(
+        conn.execute(
+            "UPDATE conversations SET merged_into = $1 WHERE merged_into = $2",
+            &pair,
+        )
+        .await?;
+        conn.execute(
             "INSERT INTO conversation_labels (conversation_id, label) \
              SELECT $1, label FROM conversation_labels WHERE conversation_id = $2 ON CONFLICT DO NOTHING",
+            &pair,
         )
-        .bind(into)
-        .bind(from)
-        .execute(&mut *conn)
         .await?;
-        sqlx::query("UPDATE notes SET conversation_id = $1 WHERE conversation_id = $2")
-            .bind(into)
-            .bind(from)
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query(
+        conn.execute(
+            "UPDATE notes SET conversation_id = $1 WHERE conversation_id = $2",
+            &pair,
+        )
+        .await?;
+        conn.execute(
             "UPDATE conversations SET merged_into = $1, due_at = NULL, updated_at = $2 WHERE id = $3",
+            &[into.into(), now.into(), from.into()],
         )
-        .bind(into)
-        .bind(now)
-        .bind(from)
-        .execute(&mut *conn)
         .await?;
-        event(
+        event_in(
             conn,
             Some(into),
             "merged",
@@ -749,7 +836,7 @@ impl Ingestor<'_> {
             json!({"from": from, "why": "reply arrived before its parent"}),
         )
         .await?;
-        event(
+        event_in(
             conn,
             Some(from),
             "merged_into",
@@ -775,7 +862,7 @@ impl Ingestor<'_> {
     /// import) join its conversation now.
     async fn adopt_children(
         &mut self,
-        conn: &mut AnyConnection,
+        conn: &mut WriteConn<'_>,
         m: &NewMessage,
         conv_id: Option<i64>,
         now: i64,
@@ -787,36 +874,36 @@ impl Ingestor<'_> {
         let mut parents = vec![m.platform_id.clone()];
         let mut adopted_any = false;
         while let Some(parent) = parents.pop() {
-            let children = sqlx::query(
-                "SELECT m.id, m.conversation_id, c.root_message_id, c.status, c.assignee, m.platform_id \
-                 FROM messages m LEFT JOIN conversations c ON c.id = m.conversation_id \
-                 WHERE m.platform = $1 AND m.in_reply_to = $2 AND (m.conversation_id IS NULL OR m.conversation_id != $3)",
-            )
-            .bind(&m.platform)
-            .bind(&parent)
-            .bind(target)
-            .fetch_all(&mut *conn)
-            .await?;
-            for row in children {
-                let child: i64 = row.try_get(0)?;
-                let child_conv: Option<i64> = row.try_get(1)?;
-                let child_pid: String = row.try_get(5)?;
+            type Child = (
+                i64,
+                Option<i64>,
+                Option<i64>,
+                Option<String>,
+                Option<String>,
+                String,
+            );
+            let children: Vec<Child> = conn
+                .fetch_all(
+                    "SELECT m.id, m.conversation_id, c.root_message_id, c.status, c.assignee, m.platform_id \
+                     FROM messages m LEFT JOIN conversations c ON c.id = m.conversation_id \
+                     WHERE m.platform = $1 AND m.in_reply_to = $2 AND (m.conversation_id IS NULL OR m.conversation_id != $3)",
+                    &[(&m.platform).into(), (&parent).into(), target.into()],
+                )
+                .await?;
+            for (child, child_conv, root, status, assignee, child_pid) in children {
                 match child_conv {
                     None => {
-                        sqlx::query("UPDATE messages SET conversation_id = $1 WHERE id = $2")
-                            .bind(target)
-                            .bind(child)
-                            .execute(&mut *conn)
-                            .await?;
+                        conn.execute(
+                            "UPDATE messages SET conversation_id = $1 WHERE id = $2",
+                            &[target.into(), child.into()],
+                        )
+                        .await?;
                         self.touched.push(child);
                     }
                     Some(c) => {
-                        let root: Option<i64> = row.try_get(2)?;
                         if root != Some(child) {
                             continue;
                         }
-                        let status: Option<String> = row.try_get(3)?;
-                        let assignee: Option<String> = row.try_get(4)?;
                         if status.as_deref() != Some("resolved")
                             && let Some(a) = assignee
                         {
@@ -836,42 +923,45 @@ impl Ingestor<'_> {
     }
 }
 
-async fn load_conv(conn: &mut AnyConnection, id: i64) -> Result<Conv, StoreError> {
-    let row = sqlx::query(
-        "SELECT id, team, status, band, assignee, due_at FROM conversations WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(StoreError::NotFound {
-        what: "conversation",
-        id,
-    })?;
+async fn load_conv(conn: &mut WriteConn<'_>, id: i64) -> Result<Conv, StoreError> {
+    let (id, team, status, band, assignee, due_at) = conn
+        .fetch_optional(
+            "SELECT id, team, status, band, assignee, due_at FROM conversations WHERE id = $1",
+            &[id.into()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound {
+            what: "conversation",
+            id,
+        })?;
     Ok(Conv {
-        id: row.try_get(0)?,
-        team: row.try_get(1)?,
-        status: row.try_get(2)?,
-        band: row.try_get(3)?,
-        assignee: row.try_get(4)?,
-        due_at: row.try_get(5)?,
+        id,
+        team,
+        status,
+        band,
+        assignee,
+        due_at,
     })
 }
 
 /// The author's follower count as `m` last saw it.
-async fn update_followers(conn: &mut AnyConnection, m: &NewMessage) -> Result<(), StoreError> {
-    sqlx::query("UPDATE identities SET followers = $1 WHERE platform = $2 AND handle = $3")
-        .bind(m.followers.map(|f| f as i64))
-        .bind(&m.platform)
-        .bind(&m.author)
-        .execute(&mut *conn)
-        .await?;
+async fn update_followers(conn: &mut WriteConn<'_>, m: &NewMessage) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE identities SET followers = $1 WHERE platform = $2 AND handle = $3",
+        &[
+            m.followers.map(|f| f as i64).into(),
+            (&m.platform).into(),
+            (&m.author).into(),
+        ],
+    )
+    .await?;
     Ok(())
 }
 
 /// Recomputes a conversation's derived times and counts from its messages.
-async fn refresh_conversation(conn: &mut AnyConnection, id: i64) -> Result<(), StoreError> {
+async fn refresh_conversation(conn: &mut WriteConn<'_>, id: i64) -> Result<(), StoreError> {
     let c = load_conv(conn, id).await?;
-    sqlx::query(
+    conn.execute(
         "UPDATE conversations SET \
            opened_at = COALESCE((SELECT MIN(created_at) FROM messages WHERE conversation_id = $1 AND direction = 'inbound'), opened_at), \
            root_message_id = COALESCE((SELECT id FROM messages WHERE conversation_id = $1 AND direction = 'inbound' ORDER BY created_at, id LIMIT 1), root_message_id), \
@@ -883,17 +973,15 @@ async fn refresh_conversation(conn: &mut AnyConnection, id: i64) -> Result<(), S
            band = COALESCE((SELECT CASE WHEN MIN(m.band) < conversations.band THEN MIN(m.band) ELSE conversations.band END \
                             FROM messages m WHERE m.conversation_id = $1 AND m.direction = 'inbound'), band) \
          WHERE id = $1",
+        &[c.id.into()],
     )
-    .bind(c.id)
-    .execute(&mut *conn)
     .await?;
     // Nothing is due once the last word is a human reply.
-    sqlx::query(
+    conn.execute(
         "UPDATE conversations SET due_at = NULL WHERE id = $1 AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = $1 \
          AND m.direction = 'outbound' AND m.automated = 0 AND m.created_at >= COALESCE(last_inbound_at, 0))",
+        &[c.id.into()],
     )
-    .bind(c.id)
-    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -906,24 +994,30 @@ pub(crate) async fn outbound_joins(
     automated: bool,
     at: i64,
 ) -> Result<(), StoreError> {
+    outbound_joins_in(&mut WriteConn::Any(conn), conv_id, automated, at).await
+}
+
+async fn outbound_joins_in(
+    conn: &mut WriteConn<'_>,
+    conv_id: i64,
+    automated: bool,
+    at: i64,
+) -> Result<(), StoreError> {
+    let args = [Arg::from(at), Arg::from(conv_id)];
     if automated {
-        sqlx::query(
+        conn.execute(
             "UPDATE conversations SET last_message_at = CASE WHEN last_message_at > $1 THEN last_message_at ELSE $1 END, \
              message_count = message_count + 1 WHERE id = $2",
+            &args,
         )
-        .bind(at)
-        .bind(conv_id)
-        .execute(&mut *conn)
         .await?;
     } else {
-        sqlx::query(
+        conn.execute(
             "UPDATE conversations SET first_response_at = COALESCE(first_response_at, $1), due_at = NULL, \
              last_message_at = CASE WHEN last_message_at > $1 THEN last_message_at ELSE $1 END, \
              message_count = message_count + 1, updated_at = $1 WHERE id = $2",
+            &args,
         )
-        .bind(at)
-        .bind(conv_id)
-        .execute(&mut *conn)
         .await?;
     }
     Ok(())
@@ -935,12 +1029,15 @@ pub(crate) async fn mark_resolved(
     id: i64,
     at: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE conversations SET status = 'resolved', resolved_at = $1, due_at = NULL, updated_at = $2 WHERE id = $3")
-        .bind(at)
-        .bind(at)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    mark_resolved_in(&mut WriteConn::Any(conn), id, at).await
+}
+
+async fn mark_resolved_in(conn: &mut WriteConn<'_>, id: i64, at: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE conversations SET status = 'resolved', resolved_at = $1, due_at = NULL, updated_at = $2 WHERE id = $3",
+        &[at.into(), at.into(), id.into()],
+    )
+    .await?;
     Ok(())
 }
 
@@ -967,16 +1064,38 @@ pub(crate) async fn event(
     at: i64,
     data: serde_json::Value,
 ) -> Result<i64, StoreError> {
-    let (seq,): (i64,) = sqlx::query_as(
-        "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+    event_in(
+        &mut WriteConn::Any(conn),
+        conversation,
+        kind,
+        actor,
+        at,
+        data,
     )
-    .bind(conversation)
-    .bind(kind)
-    .bind(actor)
-    .bind(at)
-    .bind(data.to_string())
-    .fetch_one(&mut *conn)
-    .await?;
+    .await
+}
+
+async fn event_in(
+    conn: &mut WriteConn<'_>,
+    conversation: Option<i64>,
+    kind: &str,
+    actor: &str,
+    at: i64,
+    data: serde_json::Value,
+) -> Result<i64, StoreError> {
+    let data = data.to_string();
+    let (seq,): (i64,) = conn
+        .fetch_one(
+            "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+            &[
+                conversation.into(),
+                kind.into(),
+                actor.into(),
+                at.into(),
+                (&data).into(),
+            ],
+        )
+        .await?;
     Ok(seq)
 }
 
@@ -991,31 +1110,28 @@ impl Ingestor<'_> {
         at: DateTime<Utc>,
         actor: &str,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.store.begin_write().await?;
-        self.store.lock_ingest(&mut tx).await?;
-        let done = self
-            .resolve_in(&mut tx, platform, platform_id, at, actor)
-            .await?;
-        tx.commit().await?;
-        Ok(done)
+        let mut open = self.begin(false).await?;
+        let res = self
+            .resolve_in(&mut open.conn(), platform, platform_id, at, actor)
+            .await;
+        self.end(open, res).await
     }
 
     async fn resolve_in(
         &mut self,
-        conn: &mut AnyConnection,
+        conn: &mut WriteConn<'_>,
         platform: &str,
         platform_id: &str,
         at: DateTime<Utc>,
         actor: &str,
     ) -> Result<bool, StoreError> {
-        let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
-            "SELECT c.id, c.status, c.assignee FROM messages m JOIN conversations c ON c.id = m.conversation_id \
-             WHERE m.platform = $1 AND m.platform_id = $2 AND c.merged_into IS NULL",
-        )
-        .bind(platform)
-        .bind(platform_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let row: Option<(i64, String, Option<String>)> = conn
+            .fetch_optional(
+                "SELECT c.id, c.status, c.assignee FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+                 WHERE m.platform = $1 AND m.platform_id = $2 AND c.merged_into IS NULL",
+                &[platform.into(), platform_id.into()],
+            )
+            .await?;
         let Some((id, status, assignee)) = row else {
             return Ok(false);
         };
@@ -1023,8 +1139,8 @@ impl Ingestor<'_> {
             return Ok(false);
         }
         let at = ms(at);
-        mark_resolved(conn, id, at).await?;
-        event(
+        mark_resolved_in(conn, id, at).await?;
+        event_in(
             conn,
             Some(id),
             "status",
@@ -1045,14 +1161,27 @@ impl Ingestor<'_> {
         items: &[HistoryItem],
     ) -> Result<(BatchOutcome, u64), StoreError> {
         self.touched.clear();
-        let mut tx = self.store.begin_write().await?;
-        self.store.lock_ingest(&mut tx).await?;
+        let mut open = self.begin(false).await?;
+        let res = self.history_body(&mut open.conn(), items).await;
+        let res = self.end(open, res).await;
+        if res.is_err() {
+            // The transaction rolled back: people it created do not exist.
+            self.people.clear();
+        }
+        res
+    }
+
+    async fn history_body(
+        &mut self,
+        tx: &mut WriteConn<'_>,
+        items: &[HistoryItem],
+    ) -> Result<(BatchOutcome, u64), StoreError> {
         let mut out = BatchOutcome::default();
         let mut resolved = 0;
         let now = ms(Utc::now());
         for item in items {
             match item {
-                HistoryItem::Message(p) => match self.write_one(&mut tx, p, now).await? {
+                HistoryItem::Message(p) => match self.write_one(tx, p, now).await? {
                     Some(opened) => {
                         out.inserted += 1;
                         out.conversations += u64::from(opened);
@@ -1066,15 +1195,14 @@ impl Ingestor<'_> {
                     actor,
                 } => {
                     resolved += u64::from(
-                        self.resolve_in(&mut tx, platform, platform_id, *at, actor)
+                        self.resolve_in(tx, platform, platform_id, *at, actor)
                             .await?,
                     );
                 }
             }
         }
-        self.save_cursors(&mut tx).await?;
-        self.stored_event(&mut tx, now).await?;
-        tx.commit().await?;
+        self.save_cursors(tx).await?;
+        self.stored_event(tx, now).await?;
         Ok((out, resolved))
     }
 }

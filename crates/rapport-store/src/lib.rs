@@ -31,6 +31,7 @@ mod people;
 mod read;
 mod search_feed;
 mod tribe;
+mod write_conn;
 
 use std::fmt;
 use std::path::Path;
@@ -108,6 +109,8 @@ pub struct Store {
     backend: Backend,
     /// Where it is, for people: the file, or the URL without its password.
     location: String,
+    /// The SQLite file, for the ingestor's own connection.
+    sqlite_path: Option<std::path::PathBuf>,
 }
 
 impl Store {
@@ -200,7 +203,9 @@ impl Store {
                 ));
             }
         }
-        Self::finish(pool, Backend::Sqlite, path.display().to_string()).await
+        let mut store = Self::finish(pool, Backend::Sqlite, path.display().to_string()).await?;
+        store.sqlite_path = Some(absolute);
+        Ok(store)
     }
 
     async fn open_postgres(url: &str) -> Result<Self, StoreError> {
@@ -233,6 +238,7 @@ impl Store {
             pool,
             backend,
             location,
+            sqlite_path: None,
         })
     }
 

@@ -681,11 +681,13 @@ async fn bump_people_version(conn: &mut sqlx::AnyConnection) -> Result<(), Store
 
 /// The current people version (see [`bump_people_version`]).
 pub(crate) async fn people_version(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::write_conn::WriteConn<'_>,
 ) -> Result<Option<String>, StoreError> {
-    let row: Option<(String,)> =
-        sqlx::query_as("SELECT value FROM store_meta WHERE key = 'people_version'")
-            .fetch_optional(&mut *conn)
-            .await?;
+    let row: Option<(String,)> = conn
+        .fetch_optional(
+            "SELECT value FROM store_meta WHERE key = 'people_version'",
+            &[],
+        )
+        .await?;
     Ok(row.map(|(v,)| v))
 }
