@@ -281,6 +281,20 @@ const ORDER: [Intent; 6] = [
     Intent::Praise,
 ];
 
+/// The built-in cue phrases of each intent, in the order the rules try them (spam,
+/// complaint, lead, idea, question, praise): what a peer implementation needs to
+/// classify as rapport does (`rapport bench generate --cues`).
+pub fn builtin_cues() -> [(Intent, &'static [&'static str]); 6] {
+    [
+        (Intent::Spam, SPAM),
+        (Intent::Complaint, COMPLAINT),
+        (Intent::Lead, LEAD),
+        (Intent::Idea, IDEA),
+        (Intent::Question, QUESTION),
+        (Intent::Praise, PRAISE),
+    ]
+}
+
 impl IntentRules {
     /// Compiles the built-in cues plus the configured ones.
     pub fn new(config: &IntentConfig) -> Result<Self, IntentRulesError> {

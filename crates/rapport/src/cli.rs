@@ -519,6 +519,40 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The whole ingest path on generated Bluesky Jetstream posts (parse, triage, route,
+    /// store; the search index after), beside bare SQLite inserts of the same rows in
+    /// the same run: messages/s, the ratio to that ceiling, peak RSS, time by stage.
+    Pipeline {
+        /// Messages to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: usize,
+        /// Triage threads (default: the cores but one, which the writer has).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Read this Jetstream JSONL instead of generating one (`rapport bench generate`
+        /// writes one; every line a post the channel keeps counts).
+        #[arg(long)]
+        input: Option<std::path::PathBuf>,
+        /// Work here (default: a temporary directory, removed after).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Writes the pipeline benchmark's input: generated Bluesky Jetstream post events,
+    /// one JSON object per line (the same file for the same count).
+    Generate {
+        /// Events to write.
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: usize,
+        /// The file to write.
+        out: std::path::PathBuf,
+        /// Also write rapport's built-in intent cues here, as JSON
+        /// (`[["spam", [...]], ["complaint", [...]], ...]`, in rule order), for a peer.
+        #[arg(long)]
+        cues: Option<std::path::PathBuf>,
+    },
     /// Sentiment throughput beside vaderSentiment's polarity_scores on the same
     /// sentences, one core each, and the share of compounds that agree within 0.001.
     Sentiment {

@@ -240,6 +240,17 @@ impl Analyzer {
         self.analyse(text, None)
     }
 
+    /// The lexicon's valence of a word as written (looked up lowercased, as VADER
+    /// does), before any of VADER's rules; `None` for a word the lexicon lacks.
+    pub fn lexicon_valence(&self, word: &str) -> Option<f64> {
+        if pystr::is_ascii_lower(word) {
+            return self.words.get(word).and_then(|w| w.lexicon);
+        }
+        let mut lower = String::with_capacity(word.len());
+        pystr::lower_into(&mut lower, word);
+        self.words.get(lower.as_str()).and_then(|w| w.lexicon)
+    }
+
     /// The scores plus the valence each token carried after all of VADER's adjustments.
     pub fn explain(&self, text: &str) -> Explanation {
         let mut words = Vec::new();

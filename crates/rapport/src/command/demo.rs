@@ -18,7 +18,7 @@ use rapport_server::pipeline::Pipeline;
 
 /// The demo configuration: the default one, speaking for the demo's organisation and
 /// staffed by the agents who answer in the demo data.
-fn demo_config(accounts: &[String]) -> String {
+pub(crate) fn demo_config(accounts: &[String]) -> String {
     let list = accounts
         .iter()
         .map(|a| format!("{a:?}"))

@@ -2,6 +2,8 @@
 
 mod act;
 pub mod alerts;
+mod bench_jetstream;
+mod bench_pipeline;
 mod bench_search;
 mod bench_sentiment;
 mod correct;
@@ -179,6 +181,37 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 dir,
                 json,
             } => bench_search::run(messages, runs, dir.as_deref(), json).await,
+            crate::cli::BenchCommand::Pipeline {
+                messages,
+                threads,
+                input,
+                dir,
+                json,
+            } => {
+                bench_pipeline::run(messages, threads, input.as_deref(), dir.as_deref(), json).await
+            }
+            crate::cli::BenchCommand::Generate {
+                messages,
+                out,
+                cues,
+            } => {
+                let bytes = bench_pipeline::generate(messages, &out)?;
+                if let Some(path) = cues {
+                    bench_pipeline::write_cues(&path)?;
+                }
+                // One line a script can read: what was written, and whose traffic it is.
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "events": messages,
+                        "bytes": bytes,
+                        "file": out,
+                        "org_did": bench_jetstream::ORG_DID,
+                        "org_handle": bench_jetstream::ORG_HANDLE,
+                    })
+                );
+                Ok(ExitCode::SUCCESS)
+            }
             crate::cli::BenchCommand::Sentiment {
                 sentences,
                 python,
