@@ -103,12 +103,17 @@ pub struct Ingestor<'a> {
     /// across an await must be to be sent between threads; it is only ever taken with
     /// `&mut self`, without locking.)
     lite: std::sync::Mutex<Option<rusqlite::Connection>>,
+    /// Each statement's time on the ingestor's own connection, when asked for.
+    times: Option<crate::write_conn::StatementTimes>,
 }
 
 /// A write transaction the ingestor holds.
 enum Open {
-    /// On its own SQLite connection.
-    Lite(rusqlite::Connection),
+    /// On its own SQLite connection (with the statement times, when they are kept).
+    Lite(
+        rusqlite::Connection,
+        Option<crate::write_conn::StatementTimes>,
+    ),
     /// Through sqlx.
     Any(sqlx::Transaction<'static, sqlx::Any>),
 }
@@ -116,7 +121,7 @@ enum Open {
 impl Open {
     fn conn(&mut self) -> WriteConn<'_> {
         match self {
-            Open::Lite(c) => WriteConn::Lite(c),
+            Open::Lite(c, times) => WriteConn::Lite(c, times.as_mut()),
             Open::Any(tx) => WriteConn::Any(tx),
         }
     }
@@ -179,6 +184,7 @@ impl Store {
             people: HashMap::new(),
             touched: Vec::new(),
             people_version: None,
+            times: None,
             lite: std::sync::Mutex::new(match &self.sqlite_path {
                 Some(path) => Some(crate::write_conn::open_lite(path)?),
                 None => None,
@@ -301,11 +307,21 @@ impl Ingestor<'_> {
                 *self.lite_slot() = Some(lite);
                 return Err(e.into());
             }
-            return Ok(Open::Lite(lite));
+            return Ok(Open::Lite(lite, self.times.take()));
         }
         let mut tx = self.store.begin_write().await?;
         self.store.lock_ingest(&mut tx).await?;
         Ok(Open::Any(tx))
+    }
+
+    /// Starts timing each statement (on SQLite: the ingestor's own connection).
+    pub fn time_statements(&mut self) {
+        self.times.get_or_insert_with(Default::default);
+    }
+
+    /// What [`Ingestor::time_statements`] measured so far.
+    pub fn statement_times(&self) -> Option<&crate::write_conn::StatementTimes> {
+        self.times.as_ref()
     }
 
     fn lite_slot(&mut self) -> &mut Option<rusqlite::Connection> {
@@ -317,11 +333,19 @@ impl Ingestor<'_> {
     /// Commits when `res` is a success, rolls back otherwise; gives the connection back.
     async fn end<T>(&mut self, open: Open, res: Result<T, StoreError>) -> Result<T, StoreError> {
         match open {
-            Open::Lite(lite) => {
+            Open::Lite(lite, mut times) => {
+                let started = std::time::Instant::now();
                 let end = match &res {
                     Ok(_) => lite.execute_batch("COMMIT"),
                     Err(_) => lite.execute_batch("ROLLBACK"),
                 };
+                if let Some(t) = times.as_mut() {
+                    t.add(
+                        if res.is_ok() { "COMMIT" } else { "ROLLBACK" },
+                        started.elapsed(),
+                    );
+                }
+                self.times = times;
                 let out = match (res, end) {
                     (Ok(v), Ok(())) => Ok(v),
                     (Err(e), _) => Err(e),

@@ -64,6 +64,7 @@ pub use read::{
     MessageRow, NoteRow, PersonDetail, QuarantineEntry, ReportFacts, Summary,
 };
 pub use search_feed::{REINDEX_KINDS, SearchChange, SearchLook, SearchRow};
+pub use write_conn::StatementTimes;
 
 /// The database file inside a data directory.
 pub const DB_FILE: &str = "rapport.db";

@@ -114,12 +114,52 @@ cols!(A 0, B 1, C 2, D 3);
 cols!(A 0, B 1, C 2, D 3, E 4);
 cols!(A 0, B 1, C 2, D 3, E 4, F 5);
 
+/// Time spent in each statement of the ingest path on SQLite, by its SQL text (and
+/// `COMMIT`), when asked for ([`crate::Ingestor::time_statements`]): the profile of the
+/// store stage that `rapport bench pipeline --statements` prints.
+#[derive(Debug, Clone, Default)]
+pub struct StatementTimes {
+    /// Per statement: how many times it ran, and for how long in all.
+    pub by_statement: std::collections::HashMap<&'static str, (u64, std::time::Duration)>,
+}
+
+impl StatementTimes {
+    pub(crate) fn add(&mut self, sql: &'static str, took: std::time::Duration) {
+        let e = self.by_statement.entry(sql).or_default();
+        e.0 += 1;
+        e.1 += took;
+    }
+
+    /// The statements, most time first: (SQL, runs, total time).
+    pub fn slowest(&self) -> Vec<(&'static str, u64, std::time::Duration)> {
+        let mut out: Vec<_> = self
+            .by_statement
+            .iter()
+            .map(|(sql, (n, t))| (*sql, *n, *t))
+            .collect();
+        out.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
+        out
+    }
+}
+
 /// Where a write goes.
 pub(crate) enum WriteConn<'c> {
     /// A sqlx connection (in a transaction the caller holds).
     Any(&'c mut AnyConnection),
-    /// The ingestor's own SQLite connection (in a transaction the caller began).
-    Lite(&'c mut rusqlite::Connection),
+    /// The ingestor's own SQLite connection (in a transaction the caller began), and
+    /// where to add each statement's time, when they are timed.
+    Lite(&'c mut rusqlite::Connection, Option<&'c mut StatementTimes>),
+}
+
+/// Adds the time since `started` to `sql`'s, when statements are timed.
+fn timed(
+    times: &mut Option<&mut StatementTimes>,
+    sql: &'static str,
+    started: Option<std::time::Instant>,
+) {
+    if let (Some(t), Some(s)) = (times.as_deref_mut(), started) {
+        t.add(sql, s.elapsed());
+    }
 }
 
 /// Prepares (or takes from the cache) a statement and binds `args` by the number in
@@ -173,7 +213,12 @@ impl WriteConn<'_> {
                 .execute(&mut **conn)
                 .await?
                 .rows_affected()),
-            WriteConn::Lite(conn) => Ok(lite_statement(conn, sql, args)?.raw_execute()? as u64),
+            WriteConn::Lite(conn, times) => {
+                let started = times.is_some().then(std::time::Instant::now);
+                let n = lite_statement(conn, sql, args)?.raw_execute()?;
+                timed(times, sql, started);
+                Ok(n as u64)
+            }
         }
     }
 
@@ -193,13 +238,17 @@ impl WriteConn<'_> {
                     None => Ok(None),
                 }
             }
-            WriteConn::Lite(conn) => {
+            WriteConn::Lite(conn, times) => {
+                let started = times.is_some().then(std::time::Instant::now);
                 let mut st = lite_statement(conn, sql, args)?;
                 let mut rows = st.raw_query();
-                match rows.next()? {
-                    Some(row) => Ok(Some(R::from_lite(row)?)),
-                    None => Ok(None),
-                }
+                let row = match rows.next()? {
+                    Some(row) => Some(R::from_lite(row)?),
+                    None => None,
+                };
+                drop(rows);
+                timed(times, sql, started);
+                Ok(row)
             }
         }
     }
@@ -228,13 +277,16 @@ impl WriteConn<'_> {
                 .iter()
                 .map(|row| R::from_any(row).map_err(StoreError::from))
                 .collect(),
-            WriteConn::Lite(conn) => {
+            WriteConn::Lite(conn, times) => {
+                let started = times.is_some().then(std::time::Instant::now);
                 let mut st = lite_statement(conn, sql, args)?;
                 let mut rows = st.raw_query();
                 let mut out = Vec::new();
                 while let Some(row) = rows.next()? {
                     out.push(R::from_lite(row)?);
                 }
+                drop(rows);
+                timed(times, sql, started);
                 Ok(out)
             }
         }
@@ -251,7 +303,7 @@ pub(crate) fn open_lite(path: &std::path::Path) -> Result<rusqlite::Connection, 
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+         PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 16384;",
     )?;
     conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
@@ -270,7 +322,8 @@ mod tests {
             .execute_batch("CREATE TABLE t (a INTEGER, b TEXT, c REAL)")
             .unwrap();
         let mut conn = open_lite(&path).unwrap();
-        let mut w = WriteConn::Lite(&mut conn);
+        let mut times = StatementTimes::default();
+        let mut w = WriteConn::Lite(&mut conn, Some(&mut times));
         // $2 before $1, and $1 twice.
         let n = w
             .execute(
@@ -301,5 +354,9 @@ mod tests {
             .await
             .unwrap();
         assert!(none.is_none());
+        let slowest = times.slowest();
+        assert_eq!(slowest.len(), 5, "{slowest:?}");
+        let runs: u64 = slowest.iter().map(|(_, n, _)| n).sum();
+        assert_eq!(runs, 5);
     }
 }

@@ -529,6 +529,14 @@ pub enum BenchCommand {
         /// Triage threads (default: the cores but one, which the writer has).
         #[arg(long)]
         threads: Option<usize>,
+        /// Messages a transaction stores (the raw ceiling inserts 10,000 rows a
+        /// transaction).
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        /// Also time each statement of the store stage (on SQLite) and print the
+        /// profile, most time first.
+        #[arg(long)]
+        statements: bool,
         /// Read this Jetstream JSONL instead of generating one (`rapport bench generate`
         /// writes one; every line a post the channel keeps counts).
         #[arg(long)]

@@ -59,7 +59,17 @@ fn the_pipeline_stores_every_generated_post_once_and_reports_each_figure() {
 
     let work = dir.path().join("work");
     let out: serde_json::Value = serde_json::from_str(&ok(rapport()
-        .args(["bench", "pipeline", "--threads", "1", "--json", "--input"])
+        .args([
+            "bench",
+            "pipeline",
+            "--threads",
+            "1",
+            "--batch",
+            "700",
+            "--statements",
+            "--json",
+            "--input",
+        ])
         .arg(&events)
         .arg("--dir")
         .arg(&work)
@@ -86,6 +96,21 @@ fn the_pipeline_stores_every_generated_post_once_and_reports_each_figure() {
     let stages = out["stages"].as_array().unwrap();
     assert_eq!(stages.len(), 4);
     assert!(stages.iter().all(|s| s["busy_s"].as_f64().unwrap() > 0.0));
+    // The store stage's profile: every message inserted once, five commits of 700 or
+    // fewer.
+    let statements = out["statements"].as_array().unwrap();
+    let runs = |prefix: &str| {
+        statements
+            .iter()
+            .find(|s| s["sql"].as_str().unwrap().starts_with(prefix))
+            .map(|s| s["runs"].as_u64().unwrap())
+    };
+    assert_eq!(runs("INSERT INTO messages"), Some(3000));
+    assert_eq!(runs("COMMIT"), Some(5));
+    assert_eq!(
+        runs("INSERT INTO conversations"),
+        Some(out["conversations"].as_u64().unwrap())
+    );
 
     // What the pipeline stored, read with SQL.
     let db = rusqlite::Connection::open(work.join("pipeline").join("rapport.db")).unwrap();

@@ -34,7 +34,7 @@ use serde::Serialize;
 use super::bench_jetstream::{self as jetstream, ORG_DID, ORG_HANDLE};
 use crate::output;
 
-/// Lines a triage thread takes at a time, and messages a transaction stores.
+/// Lines a triage thread takes at a time (fewer when a transaction holds fewer).
 const CHUNK: usize = 1000;
 /// Rows a transaction of the raw ceiling inserts.
 const CEILING_BATCH: usize = 10_000;
@@ -54,6 +54,21 @@ pub struct Stage {
     pub alone_messages_per_s: f64,
 }
 
+/// One statement of the store stage, with `--statements`.
+#[derive(Debug, Serialize)]
+pub struct StatementTime {
+    /// Its SQL, shortened.
+    pub sql: String,
+    /// How many times it ran.
+    pub runs: u64,
+    /// Seconds in all.
+    pub total_s: f64,
+    /// Microseconds a run.
+    pub us_each: f64,
+    /// Microseconds per message stored.
+    pub us_per_message: f64,
+}
+
 /// What the bench measured.
 #[derive(Debug, Serialize)]
 pub struct PipelineBench {
@@ -63,6 +78,8 @@ pub struct PipelineBench {
     pub input_bytes: u64,
     /// Triage threads.
     pub threads: usize,
+    /// Messages a transaction stores.
+    pub batch: usize,
     /// Messages stored.
     pub stored: u64,
     /// Conversations opened.
@@ -85,6 +102,9 @@ pub struct PipelineBench {
     pub search_index_messages_per_s: f64,
     /// Seconds the search index took.
     pub search_index_seconds: f64,
+    /// The store stage by statement, most time first (with `--statements`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<StatementTime>,
 }
 
 /// `rapport bench generate`: writes the Jetstream input to a file.
@@ -110,6 +130,8 @@ pub fn write_cues(path: &Path) -> Result<()> {
 pub async fn run(
     n: usize,
     threads: Option<usize>,
+    batch: usize,
+    statements: bool,
     input: Option<&Path>,
     dir: Option<&Path>,
     as_json: bool,
@@ -161,7 +183,7 @@ pub async fn run(
     }
     let store = Store::create(&work.join("pipeline")).await?;
     reset_peak_rss();
-    let pipe = pipeline(&store, &config, &listen, &input, threads).await?;
+    let pipe = pipeline(&store, &config, &listen, &input, threads, batch, statements).await?;
     let peak_rss_bytes = peak_rss();
 
     if !as_json {
@@ -213,6 +235,8 @@ pub async fn run(
         ],
         search_index_messages_per_s: indexed as f64 / search_seconds,
         search_index_seconds: search_seconds,
+        statements: pipe.statements,
+        batch,
     };
     if stored + pipe.outcome.duplicates != messages {
         bail!(
@@ -230,10 +254,11 @@ pub async fn run(
 
 fn print(b: &PipelineBench) {
     println!(
-        "pipeline: {} Jetstream posts ({:.0} MB), {} triage thread(s) + the writer",
+        "pipeline: {} Jetstream posts ({:.0} MB), {} triage thread(s) + the writer, {} messages a transaction",
         b.messages,
         b.input_bytes as f64 / 1e6,
-        b.threads
+        b.threads,
+        b.batch
     );
     println!(
         "  pipeline            {:>10.0} messages/s  ({:.1} s, {:.1} MB/s of JSON; {} conversations)",
@@ -259,9 +284,32 @@ fn print(b: &PipelineBench) {
             s.stage, s.busy_s, s.us_per_message, s.alone_messages_per_s
         );
     }
+    if !b.statements.is_empty() {
+        println!("  the store stage by statement (most time first):");
+        println!(
+            "    {:>9} {:>8} {:>9} {:>11}  statement",
+            "runs", "total s", "µs each", "µs/message"
+        );
+        for s in &b.statements {
+            println!(
+                "    {:>9} {:>8.2} {:>9.2} {:>11.2}  {}",
+                s.runs, s.total_s, s.us_each, s.us_per_message, s.sql
+            );
+        }
+    }
+}
+
+/// A statement's first words, on one line.
+fn shorten(sql: &str) -> String {
+    let one: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one.char_indices().nth(72) {
+        Some((i, _)) => format!("{}…", &one[..i]),
+        None => one,
+    }
 }
 
 struct PipelineRun {
+    statements: Vec<StatementTime>,
     lines: u64,
     seconds: f64,
     outcome: BatchOutcome,
@@ -288,16 +336,23 @@ async fn pipeline(
     listen: &Listen,
     input: &Path,
     threads: usize,
+    batch: usize,
+    statements: bool,
 ) -> Result<PipelineRun> {
     let file =
         std::fs::File::open(input).with_context(|| format!("cannot read {}", input.display()))?;
     let pipeline = Arc::new(Pipeline::new(config)?);
     let mut ingestor = store.ingestor(config).await?;
+    if statements {
+        ingestor.time_statements();
+    }
     let read_ns = Arc::new(AtomicU64::new(0));
     let parse_ns = Arc::new(AtomicU64::new(0));
     let triage_ns = Arc::new(AtomicU64::new(0));
     let lines = Arc::new(AtomicU64::new(0));
 
+    // Lines a triage thread takes at a time: no more than a transaction holds.
+    let chunk_size = CHUNK.min(batch).max(1);
     let started = Instant::now();
     let (chunk_tx, chunk_rx) = mpsc::sync_channel::<(u64, Vec<String>)>(threads * 2);
     let reader = {
@@ -308,9 +363,9 @@ async fn pipeline(
             let mut seq = 0;
             loop {
                 let t = Instant::now();
-                let mut chunk = Vec::with_capacity(CHUNK);
+                let mut chunk = Vec::with_capacity(chunk_size);
                 let mut line = String::new();
-                while chunk.len() < CHUNK {
+                while chunk.len() < chunk_size {
                     line.clear();
                     if reader.read_line(&mut line)? == 0 {
                         break;
@@ -368,7 +423,7 @@ async fn pipeline(
                             cursor = e.cursor().or(cursor);
                             quarantine.push(QuarantineRow {
                                 source: SOURCE.into(),
-                                line: seq * CHUNK as u64 + i as u64 + 1,
+                                line: seq * chunk_size as u64 + i as u64 + 1,
                                 reason: e.to_string(),
                                 raw: line.chars().take(16 * 1024).collect(),
                             });
@@ -400,28 +455,58 @@ async fn pipeline(
     }
     drop(done_tx);
 
-    // The writer: chunks in the order of the file, so replies follow their parents.
+    // The writer: chunks in the order of the file, so replies follow their parents,
+    // gathered into transactions of `batch` messages (the last one when the input ends).
     let mut waiting = std::collections::BTreeMap::new();
     let mut next = 0u64;
     let mut outcome = BatchOutcome::default();
     let mut write = Duration::ZERO;
-    while let Some(t) = done_rx.recv().await {
-        waiting.insert(t.seq, t);
+    let mut pending = Triaged {
+        seq: 0,
+        batch: Vec::with_capacity(batch),
+        quarantine: Vec::new(),
+        cursor: None,
+    };
+    let mut open = true;
+    while open || !pending.batch.is_empty() || !pending.quarantine.is_empty() {
+        match done_rx.recv().await {
+            Some(t) => {
+                waiting.insert(t.seq, t);
+            }
+            None => open = false,
+        }
         while let Some(t) = waiting.remove(&next) {
-            let w = Instant::now();
-            let cursor = t.cursor.map(|c| c.to_string());
-            let o = ingestor
-                .write_batch_at(
-                    &t.batch,
-                    &t.quarantine,
-                    cursor.as_deref().map(|c| (SOURCE, c)),
-                )
-                .await?;
-            write += w.elapsed();
-            outcome.inserted += o.inserted;
-            outcome.duplicates += o.duplicates;
-            outcome.conversations += o.conversations;
+            pending.batch.extend(t.batch);
+            pending.quarantine.extend(t.quarantine);
+            pending.cursor = t.cursor.or(pending.cursor);
             next += 1;
+        }
+        if pending.batch.is_empty() && pending.quarantine.is_empty() {
+            if open {
+                continue;
+            }
+            break;
+        }
+        if pending.batch.len() < batch && open {
+            continue;
+        }
+        let w = Instant::now();
+        let cursor = pending.cursor.map(|c| c.to_string());
+        let o = ingestor
+            .write_batch_at(
+                &pending.batch,
+                &pending.quarantine,
+                cursor.as_deref().map(|c| (SOURCE, c)),
+            )
+            .await?;
+        write += w.elapsed();
+        outcome.inserted += o.inserted;
+        outcome.duplicates += o.duplicates;
+        outcome.conversations += o.conversations;
+        pending.batch.clear();
+        pending.quarantine.clear();
+        if !open {
+            break;
         }
     }
     let seconds = started.elapsed().as_secs_f64();
@@ -438,7 +523,24 @@ async fn pipeline(
         bail!("{} chunks were triaged but never stored", waiting.len());
     }
     let secs = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64 / 1e9;
+    let stored = outcome.inserted.max(1) as f64;
+    let statements = ingestor
+        .statement_times()
+        .map(|t| {
+            t.slowest()
+                .into_iter()
+                .map(|(sql, runs, took)| StatementTime {
+                    sql: shorten(sql),
+                    runs,
+                    total_s: took.as_secs_f64(),
+                    us_each: took.as_secs_f64() * 1e6 / runs.max(1) as f64,
+                    us_per_message: took.as_secs_f64() * 1e6 / stored,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(PipelineRun {
+        statements,
         lines: lines.load(Ordering::Relaxed),
         seconds,
         outcome,

@@ -184,11 +184,22 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             crate::cli::BenchCommand::Pipeline {
                 messages,
                 threads,
+                batch,
+                statements,
                 input,
                 dir,
                 json,
             } => {
-                bench_pipeline::run(messages, threads, input.as_deref(), dir.as_deref(), json).await
+                bench_pipeline::run(
+                    messages,
+                    threads,
+                    batch.max(1),
+                    statements,
+                    input.as_deref(),
+                    dir.as_deref(),
+                    json,
+                )
+                .await
             }
             crate::cli::BenchCommand::Generate {
                 messages,
