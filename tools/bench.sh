@@ -43,7 +43,7 @@ org="$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["org_did"])
 echo "== rapport's pipeline and the raw ceiling" >&2
 threads=()
 if [ -n "${THREADS:-}" ]; then threads=(--threads "$THREADS"); fi
-"$bin" bench pipeline --input "$work/events.jsonl" --dir "$work/rapport" "${threads[@]}" --json > "$out/pipeline.json"
+"$bin" bench pipeline --input "$work/events.jsonl" --dir "$work/rapport" "${threads[@]}" --statements --json > "$out/pipeline.json"
 rm -rf "$work/rapport"
 
 echo "== the Python peer (vaderSentiment, cue lists, sqlite3)" >&2

@@ -48,11 +48,9 @@ CREATE INDEX messages_created ON messages(created_at);
 CREATE INDEX messages_author ON messages(author, created_at);
 """
 
-WORD = r"[A-Za-z0-9_\u0080-\U0010ffff]"
-
-
 def compile_cues(pairs):
-    """One regex per intent: any of its cues, as whole words, case-insensitive."""
+    """One regex per intent: any of its cues, as whole words (\\b where the cue starts or
+    ends with a word character), case-insensitive."""
     out = []
     for intent, cues in pairs:
         alts = []
@@ -60,8 +58,8 @@ def compile_cues(pairs):
             cue = cue.rstrip(" ").lower()
             if not cue:
                 continue
-            start = "" if not re.match(WORD, cue[0]) else "(?<!" + WORD + ")"
-            end = "" if not re.match(WORD, cue[-1]) else "(?!" + WORD + ")"
+            start = r"\b" if re.match(r"\w", cue[0]) else ""
+            end = r"\b" if re.match(r"\w", cue[-1]) else ""
             alts.append(start + re.escape(cue) + end)
         out.append((intent, re.compile("|".join(alts), re.IGNORECASE) if alts else None))
     return out

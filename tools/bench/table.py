@@ -91,6 +91,14 @@ def main():
         print("| --- | --- | --- |")
         for s in pipe["stages"]:
             print("| %s | %.2f | %s |" % (s["stage"], s["us_per_message"], n(s["alone_messages_per_s"])))
+        if pipe.get("statements"):
+            print()
+            print("The store stage by statement (%s messages a transaction), most time first:" % n(pipe.get("batch", 0)))
+            print()
+            print("| statement | runs | µs each | µs/message |")
+            print("| --- | --- | --- | --- |")
+            for s in pipe["statements"][:12]:
+                print("| `%s` | %s | %s | %.2f |" % (s["sql"], n(s["runs"]), ("{:,.2f}".format(s["us_each"])), s["us_per_message"]))
 
 
 if __name__ == "__main__":
