@@ -22,7 +22,7 @@ SEARCH_MESSAGES="${SEARCH_MESSAGES:-200000}"
 VENV="${VENV:-target/bench-venv}"
 
 cargo build --release --locked -p rapport
-bin="$PWD/target/release/rapport"
+bin="${CARGO_TARGET_DIR:-$PWD/target}/release/rapport"
 
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV" || { echo "bench.sh: python3 -m venv failed; install python3-venv (apt-get install python3-venv)" >&2; exit 1; }
