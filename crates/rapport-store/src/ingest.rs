@@ -303,6 +303,10 @@ impl Ingestor<'_> {
     /// one (unless `via_sqlx`), through sqlx otherwise (with PostgreSQL's ingest lock).
     async fn begin(&mut self, via_sqlx: bool) -> Result<Open, StoreError> {
         if !via_sqlx && let Some(lite) = self.lite_slot().take() {
+            // A transaction a failed ROLLBACK left open must not block every later batch.
+            if !lite.is_autocommit() {
+                let _ = lite.execute_batch("ROLLBACK");
+            }
             if let Err(e) = lite.execute_batch("BEGIN IMMEDIATE") {
                 *self.lite_slot() = Some(lite);
                 return Err(e.into());
@@ -363,7 +367,9 @@ impl Ingestor<'_> {
                     Ok(v)
                 }
                 Err(e) => {
-                    tx.rollback().await?;
+                    // The error that failed the batch is the one to tell; a rollback
+                    // that fails too leaves the transaction to end with the connection.
+                    let _ = tx.rollback().await;
                     Err(e)
                 }
             },
