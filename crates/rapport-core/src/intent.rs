@@ -299,14 +299,18 @@ impl IntentRules {
     /// Compiles the built-in cues plus the configured ones.
     pub fn new(config: &IntentConfig) -> Result<Self, IntentRulesError> {
         let mut cues: Vec<(Intent, String)> = Vec::new();
-        let lists: [(Intent, &[&str], &Vec<String>); 6] = [
-            (Intent::Spam, SPAM, &config.spam),
-            (Intent::Complaint, COMPLAINT, &config.complaint),
-            (Intent::Lead, LEAD, &config.lead),
-            (Intent::Idea, IDEA, &config.idea),
-            (Intent::Question, QUESTION, &config.question),
-            (Intent::Praise, PRAISE, &config.praise),
+        let extras: [&Vec<String>; 6] = [
+            &config.spam,
+            &config.complaint,
+            &config.lead,
+            &config.idea,
+            &config.question,
+            &config.praise,
         ];
+        let lists = builtin_cues()
+            .into_iter()
+            .zip(extras)
+            .map(|((intent, builtin), extra)| (intent, builtin, extra));
         for (intent, builtin, extra) in lists {
             for cue in builtin
                 .iter()
