@@ -6,19 +6,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Output;
-
 use assert_cmd::cargo::CommandCargoExt;
 
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+mod backend;
+use backend::ok;
 
 fn rapport() -> std::process::Command {
     let mut c = std::process::Command::cargo_bin("rapport").unwrap();

@@ -10,6 +10,9 @@ use std::process::Output;
 use assert_cmd::cargo::CommandCargoExt;
 use tempfile::TempDir;
 
+mod backend;
+use backend::ok;
+
 fn rapport(data: &Path, actor: &str) -> std::process::Command {
     let mut c = std::process::Command::cargo_bin("rapport").unwrap();
     c.env_remove("RAPPORT_DATA_DIR")
@@ -23,16 +26,6 @@ fn rapport(data: &Path, actor: &str) -> std::process::Command {
 
 fn run(data: &Path, actor: &str, args: &[&str]) -> Output {
     rapport(data, actor).args(args).output().unwrap()
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn refused(out: Output) -> String {

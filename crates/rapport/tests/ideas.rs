@@ -9,12 +9,14 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use assert_cmd::cargo::CommandCargoExt;
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
 use tempfile::TempDir;
+
+mod backend;
+use backend::ok;
 
 fn rapport(data: &Path, actor: &str) -> std::process::Command {
     let mut c = std::process::Command::cargo_bin("rapport").unwrap();
@@ -26,16 +28,6 @@ fn rapport(data: &Path, actor: &str) -> std::process::Command {
         .args(["--as", actor, "--data-dir"])
         .arg(data);
     c
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn json(data: &Path, actor: &str, args: &[&str]) -> Value {

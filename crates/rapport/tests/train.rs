@@ -7,10 +7,12 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Output;
 
 use assert_cmd::cargo::CommandCargoExt;
 use tempfile::TempDir;
+
+mod backend;
+use backend::ok;
 
 fn rapport(data: &Path) -> std::process::Command {
     let mut c = std::process::Command::cargo_bin("rapport").unwrap();
@@ -21,16 +23,6 @@ fn rapport(data: &Path) -> std::process::Command {
         .arg("--data-dir")
         .arg(data);
     c
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn json(cmd: &mut std::process::Command) -> serde_json::Value {

@@ -125,3 +125,14 @@ impl RapportEnv {
         sqlx::AnyPool::connect(&url).await.unwrap()
     }
 }
+
+/// The stdout of a `rapport` run that must succeed; its stdout and stderr when it does not.
+pub fn ok(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
