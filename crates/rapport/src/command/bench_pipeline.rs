@@ -461,14 +461,11 @@ async fn pipeline(
     let mut next = 0u64;
     let mut outcome = BatchOutcome::default();
     let mut write = Duration::ZERO;
-    let mut pending = Triaged {
-        seq: 0,
-        batch: Vec::with_capacity(batch),
-        quarantine: Vec::new(),
-        cursor: None,
-    };
+    let mut pending: Vec<Prepared> = Vec::with_capacity(batch);
+    let mut quarantine: Vec<QuarantineRow> = Vec::new();
+    let mut cursor: Option<i64> = None;
     let mut open = true;
-    while open || !pending.batch.is_empty() || !pending.quarantine.is_empty() {
+    loop {
         match done_rx.recv().await {
             Some(t) => {
                 waiting.insert(t.seq, t);
@@ -476,35 +473,32 @@ async fn pipeline(
             None => open = false,
         }
         while let Some(t) = waiting.remove(&next) {
-            pending.batch.extend(t.batch);
-            pending.quarantine.extend(t.quarantine);
-            pending.cursor = t.cursor.or(pending.cursor);
+            pending.extend(t.batch);
+            quarantine.extend(t.quarantine);
+            cursor = t.cursor.or(cursor);
             next += 1;
         }
-        if pending.batch.is_empty() && pending.quarantine.is_empty() {
-            if open {
-                continue;
-            }
-            break;
-        }
-        if pending.batch.len() < batch && open {
+        if open && pending.len() < batch {
             continue;
         }
+        if !open && pending.is_empty() && quarantine.is_empty() {
+            break;
+        }
         let w = Instant::now();
-        let cursor = pending.cursor.map(|c| c.to_string());
+        let position = cursor.map(|c| c.to_string());
         let o = ingestor
             .write_batch_at(
-                &pending.batch,
-                &pending.quarantine,
-                cursor.as_deref().map(|c| (SOURCE, c)),
+                &pending,
+                &quarantine,
+                position.as_deref().map(|c| (SOURCE, c)),
             )
             .await?;
         write += w.elapsed();
         outcome.inserted += o.inserted;
         outcome.duplicates += o.duplicates;
         outcome.conversations += o.conversations;
-        pending.batch.clear();
-        pending.quarantine.clear();
+        pending.clear();
+        quarantine.clear();
         if !open {
             break;
         }
