@@ -7,7 +7,8 @@
 //! - sentiment: VADER's whole analysis of a post;
 //! - intent rules, routing rules and topic matching: the cue and rule matching;
 //! - priority: the score and band;
-//! - triage: sentiment, intent and priority together, as the pipeline calls it.
+//! - triage: sentiment, intent and priority together, as the pipeline calls it;
+//! - vector_index: an exact top-10 search among 100,000 int8-coded embeddings.
 
 use std::hint::black_box;
 
@@ -17,6 +18,7 @@ use rapport_core::intent::IntentRules;
 use rapport_core::listening::TopicMatcher;
 use rapport_core::priority::{PriorityInputs, score};
 use rapport_core::routing::{RouteInput, route};
+use rapport_core::semantic::{MODEL_DIM, VectorIndex};
 use rapport_core::triage::{Reach, Triager};
 use rapport_core::{Band, Intent};
 
@@ -132,5 +134,39 @@ fn hot_paths(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, hot_paths);
+/// Pseudo-random embeddings (xorshift64*, centred uniforms): search time does not
+/// depend on what the vectors say.
+fn embeddings(n: usize, seed: u64) -> impl Iterator<Item = Vec<f32>> {
+    let mut state = seed;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    };
+    (0..n).map(move |_| (0..MODEL_DIM).map(|_| next()).collect())
+}
+
+fn vector_index(c: &mut Criterion) {
+    const N: usize = 100_000;
+    let mut index = VectorIndex::with_capacity(MODEL_DIM, N);
+    for (id, v) in embeddings(N, 0x9e37_79b9_7f4a_7c15).enumerate() {
+        index
+            .push(id as i64, &v)
+            .unwrap_or_else(|e| panic!("push: {e}"));
+    }
+    let queries: Vec<Vec<f32>> = embeddings(8, 7).collect();
+    let mut group = c.benchmark_group("vector_index");
+    group.throughput(Throughput::Elements(N as u64));
+    group.bench_function("top 10 of 100k", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % queries.len();
+            index.search(black_box(&queries[i]), 10, |_| false).len()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, hot_paths, vector_index);
 criterion_main!(benches);

@@ -23,6 +23,8 @@
 //! - [`learn`]: the classifier learned from the team's corrections.
 //! - [`ideas`]: the ideas loop: idea items grouped by similarity, their statuses and
 //!   the replies drafted when a status changes.
+//! - [`semantic`]: sentence embeddings as vectors: their storage, exact nearest-neighbour
+//!   search, the digest's themes and grouping ideas by meaning.
 #![deny(missing_docs)]
 
 pub mod access;
@@ -42,6 +44,7 @@ pub mod priority;
 pub mod query;
 pub mod relationship;
 pub mod routing;
+pub mod semantic;
 pub mod sentiment;
 pub mod sla;
 pub mod spike;
