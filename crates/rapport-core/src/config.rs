@@ -59,6 +59,8 @@ pub struct Config {
     pub learning: crate::learn::LearningConfig,
     /// The ideas loop: how ideas group, who decides, the replies drafted.
     pub ideas: IdeasConfig,
+    /// The semantic layer: the embedding model and the features that use it.
+    pub semantic: crate::semantic::SemanticConfig,
 }
 
 /// The `[organisation]` section.
@@ -105,6 +107,9 @@ pub struct MemberConfig {
 /// A configuration that cannot work.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The `[semantic]` section cannot work.
+    #[error(transparent)]
+    Semantic(crate::semantic::SemanticConfigError),
     /// A rule names a team that is not configured.
     #[error(
         "rule {rule:?} sends conversations to team {team:?}, which no [[team]] defines: add the team or fix the rule"
@@ -173,6 +178,7 @@ impl Config {
     /// ordered, principles, cadence, engagement and publishing are in range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.sla.validate().map_err(ConfigError::Sla)?;
+        self.semantic.validate().map_err(ConfigError::Semantic)?;
         let mut seen = HashSet::new();
         for team in &self.teams {
             if let Some(sla) = &team.sla {

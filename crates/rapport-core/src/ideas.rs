@@ -105,6 +105,11 @@ pub enum IdeaError {
     /// `[ideas] similarity` out of range.
     #[error("[ideas] similarity = {0}: write a number above 0 and at most 1 (0.5 by default)")]
     Similarity(f64),
+    /// `[ideas] semantic_similarity` out of range.
+    #[error(
+        "[ideas] semantic_similarity = {0}: write a number above 0 and at most 1 (0.6 by default)"
+    )]
+    SemanticSimilarity(f64),
     /// A reply template is empty or names a placeholder there is no value for.
     #[error("[ideas.replies] {status}: {reason}")]
     Template {
@@ -132,6 +137,10 @@ pub struct IdeasConfig {
     /// How similar (cosine of content words, 0–1) a new idea message must be to an
     /// item's closest message to join it.
     pub similarity: f64,
+    /// With the semantic layer on (docs/semantic.md): how similar (cosine of the
+    /// messages' sentence embeddings, 0–1) a new idea message must be to an item's
+    /// closest message to join it; used instead of `similarity`.
+    pub semantic_similarity: f64,
     /// The least role that may change an idea's status.
     pub status_role: Role,
     /// The reply drafted to each person who raised an idea, per new status.
@@ -142,6 +151,7 @@ impl Default for IdeasConfig {
     fn default() -> Self {
         Self {
             similarity: 0.5,
+            semantic_similarity: 0.6,
             status_role: Role::Agent,
             replies: ReplyTemplates::default(),
         }
@@ -191,6 +201,9 @@ impl IdeasConfig {
     pub fn validate(&self) -> Result<(), IdeaError> {
         if !(self.similarity > 0.0 && self.similarity <= 1.0) {
             return Err(IdeaError::Similarity(self.similarity));
+        }
+        if !(self.semantic_similarity > 0.0 && self.semantic_similarity <= 1.0) {
+            return Err(IdeaError::SemanticSimilarity(self.semantic_similarity));
         }
         for status in [
             IdeaStatus::Planned,

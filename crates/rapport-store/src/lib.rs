@@ -30,6 +30,7 @@ pub mod outbox;
 mod people;
 mod read;
 mod search_feed;
+mod semantic;
 mod tribe;
 mod write_conn;
 
@@ -64,6 +65,7 @@ pub use read::{
     MessageRow, NoteRow, PersonDetail, QuarantineEntry, ReportFacts, Summary,
 };
 pub use search_feed::{REINDEX_KINDS, SearchChange, SearchLook, SearchRow};
+pub use semantic::{EmbeddedMessage, EmbeddingCounts};
 pub use write_conn::StatementTimes;
 
 /// The database file inside a data directory.

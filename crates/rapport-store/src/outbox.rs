@@ -185,6 +185,10 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         if let Some((copy_id, copy_conv)) = copy {
+            sqlx::query("DELETE FROM message_embeddings WHERE message_id = $1")
+                .bind(copy_id)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("DELETE FROM messages WHERE id = $1")
                 .bind(copy_id)
                 .execute(&mut *tx)

@@ -25,6 +25,7 @@ const SECTIONS: &[&str] = &[
     "relationships",
     "learning",
     "ideas",
+    "semantic",
 ];
 
 /// Parses configuration text with the environment layered over it.
@@ -103,6 +104,8 @@ mod tests {
         let d = Config::default();
         assert_eq!(c.priority, d.priority);
         assert_eq!(c.sla, d.sla);
+        assert_eq!(c.semantic, d.semantic);
+        assert_eq!(c.ideas.semantic_similarity, d.ideas.semantic_similarity);
         assert_eq!(c.intent.complaint_compound, d.intent.complaint_compound);
         assert_eq!(c.intent.praise_compound, d.intent.praise_compound);
         assert!(c.teams.iter().any(|t| t.name == "care"));
