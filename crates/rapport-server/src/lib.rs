@@ -29,6 +29,7 @@ pub mod relationships;
 pub mod replies;
 pub mod reports;
 pub mod search;
+pub mod semantic;
 pub mod web;
 
 use std::future::Future;
@@ -55,6 +56,7 @@ struct Inner {
     clock: Option<DateTime<Utc>>,
     changes: broadcast::Sender<i64>,
     search: Option<Arc<SearchIndex>>,
+    embedder: Option<Arc<rapport_semantic::Embedder>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -87,6 +89,7 @@ impl AppState {
                 clock,
                 changes: broadcast::channel(1024).0,
                 search: None,
+                embedder: None,
             }),
         }
     }
@@ -99,6 +102,22 @@ impl AppState {
         AppState {
             inner: Arc::new(inner),
         }
+    }
+
+    /// Uses `embedder` for the semantic features, and embeds new messages in the
+    /// background while serving ([`semantic::keep_embeddings_current`]) when
+    /// `[semantic] background` is on.
+    pub fn with_embedder(self, embedder: Arc<rapport_semantic::Embedder>) -> AppState {
+        let mut inner = Arc::unwrap_or_clone(self.inner);
+        inner.embedder = Some(embedder);
+        AppState {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The sentence-embedding model, when the semantic layer is on.
+    pub fn embedder(&self) -> Option<&Arc<rapport_semantic::Embedder>> {
+        self.inner.embedder.as_ref()
     }
 
     /// The search index, when the server has one.
@@ -186,6 +205,16 @@ pub async fn serve_with_listener(
             index.clone(),
         ))
     });
+    let embedding = state
+        .embedder()
+        .filter(|_| state.config().semantic.background)
+        .map(|embedder| {
+            tokio::spawn(semantic::keep_embeddings_current(
+                state.store().clone(),
+                embedder.clone(),
+                state.config().semantic.batch,
+            ))
+        });
     let router = app_with_webhooks(state, secrets, jobs);
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
@@ -196,6 +225,9 @@ pub async fn serve_with_listener(
     follower.abort();
     if let Some(indexer) = indexer {
         indexer.abort();
+    }
+    if let Some(embedding) = embedding {
+        embedding.abort();
     }
     served
 }

