@@ -625,6 +625,26 @@ pub enum BenchCommand {
         #[arg(long)]
         cues: Option<std::path::PathBuf>,
     },
+    /// Sentence embeddings per second (the semantic layer's model), beside
+    /// sentence-transformers on the same sentences and device in the same run when
+    /// --python has it; and how closely the two agree.
+    Embed {
+        /// Sentences to embed (the demo's posts, repeated).
+        #[arg(long, default_value_t = 5_000)]
+        sentences: usize,
+        /// Where the model runs: cpu, or cuda (a build with `--features cuda`).
+        #[arg(long, default_value = "cpu")]
+        device: rapport_semantic::DeviceChoice,
+        /// Texts per forward pass (default: 32 on the CPU, 512 on a GPU).
+        #[arg(long)]
+        batch: Option<usize>,
+        /// A Python with sentence-transformers installed, for the peer.
+        #[arg(long)]
+        python: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Sentiment throughput beside vaderSentiment's polarity_scores on the same
     /// sentences, one core each, and the share of compounds that agree within 0.001.
     Sentiment {

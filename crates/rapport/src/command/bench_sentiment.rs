@@ -45,7 +45,7 @@ pub struct SentimentBench {
 }
 
 /// The demo's texts, cycled to `n` sentences.
-fn sentences(n: usize) -> Vec<String> {
+pub fn sentences(n: usize) -> Vec<String> {
     let now = Utc
         .with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
         .single()

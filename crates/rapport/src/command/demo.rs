@@ -288,7 +288,10 @@ async fn serve(ctx: &Ctx, store: Store, listen: &str, first: i64) -> Result<Exit
     );
     println!("  the API is described at http://{addr}/api/v1/openapi.json (docs/api.md)");
     let config = ctx.config()?;
-    let state = rapport_server::AppState::new(store, config);
+    let mut state = rapport_server::AppState::new(store, config);
+    if let Some(embedder) = super::semantic::for_server(ctx, state.config()) {
+        state = state.with_embedder(embedder);
+    }
     rapport_server::serve_with_listener(listener, state, super::serve::shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -133,6 +133,18 @@ pub async fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitCode> {
         })
     };
 
+    // The semantic layer's vectors of new messages, in the background, when its model
+    // is installed: never in the ingest path.
+    let embedding = super::semantic::for_server(ctx, &config)
+        .filter(|_| config.semantic.background)
+        .map(|embedder| {
+            tokio::spawn(rapport_server::semantic::keep_embeddings_current(
+                store.clone(),
+                embedder,
+                config.semantic.batch,
+            ))
+        });
+
     // Spike alerts, when no worker scores them: the same singleton duty as the
     // worker's, so one process at a time scores buckets and sends to the webhook.
     let alerts = {
@@ -229,6 +241,9 @@ pub async fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitCode> {
     tasks.abort_all();
     outbox.abort();
     alerts.abort();
+    if let Some(embedding) = embedding {
+        embedding.abort();
+    }
     if let Some(server) = server {
         server.abort();
     }

@@ -2,6 +2,7 @@
 
 mod act;
 pub mod alerts;
+mod bench_embed;
 mod bench_jetstream;
 mod bench_pipeline;
 mod bench_search;
@@ -237,6 +238,22 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 );
                 Ok(ExitCode::SUCCESS)
             }
+            crate::cli::BenchCommand::Embed {
+                sentences,
+                device,
+                batch,
+                python,
+                json,
+            } => bench_embed::run(
+                &ctx,
+                &bench_embed::Options {
+                    sentences,
+                    device,
+                    batch,
+                    python: python.as_deref(),
+                    json,
+                },
+            ),
             crate::cli::BenchCommand::Sentiment {
                 sentences,
                 python,

@@ -338,3 +338,33 @@ fn progress_bar(len: u64, json: bool) -> indicatif::ProgressBar {
         ProgressBar::hidden()
     }
 }
+
+/// The model for a long-running command (serve, listen, the demo's server), loaded when
+/// installed; off with one line on stderr otherwise. A model that fails to load turns
+/// the semantic layer off rather than the server.
+pub fn for_server(ctx: &Ctx, config: &Config) -> Option<std::sync::Arc<Embedder>> {
+    match load(ctx, config, DeviceChoice::Cpu) {
+        Ok(Some(e)) => {
+            eprintln!(
+                "rapport: semantic layer on ({}){}",
+                e.model_dir().display(),
+                if config.semantic.background {
+                    ": new messages are embedded in the background"
+                } else {
+                    ""
+                }
+            );
+            Some(std::sync::Arc::new(e))
+        }
+        Ok(None) => {
+            eprintln!(
+                "rapport: semantic layer off (themes, similar conversations, ideas by meaning): `rapport semantic install` turns it on"
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("rapport: semantic layer off: {e:#}");
+            None
+        }
+    }
+}

@@ -43,6 +43,9 @@ pub async fn run(ctx: &Ctx, listen: &str, secure_cookies: bool) -> Result<ExitCo
         Ok(index) => state = state.with_search(Arc::new(index)),
         Err(e) => eprintln!("rapport: search is off: {e}"),
     }
+    if let Some(embedder) = super::semantic::for_server(ctx, state.config()) {
+        state = state.with_embedder(embedder);
+    }
     rapport_server::serve_with_listener(listener, state, shutdown_signal()).await?;
     eprintln!("rapport: stopped");
     Ok(ExitCode::SUCCESS)

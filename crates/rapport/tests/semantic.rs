@@ -1,0 +1,286 @@
+//! The semantic layer from the command line. Without the model: every command that needs
+//! it says how to turn it on, and `semantic status` says it is off. With the real model
+//! (RAPPORT_TEST_MODEL_DIR, installed by tools/test.sh from its PyPI package): `rapport
+//! embed` writes one unit vector per input line, in order, paraphrases closer than
+//! unrelated texts; `semantic index` embeds every inbound message once; `similar` ranks
+//! the conversations that say the same thing in other words above the others.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::Value;
+use tempfile::TempDir;
+
+mod backend;
+use backend::ok;
+
+fn rapport(data: &Path) -> std::process::Command {
+    let mut c = std::process::Command::cargo_bin("rapport").unwrap();
+    c.env_remove("RAPPORT_DATA_DIR")
+        .env_remove("RAPPORT_CONFIG")
+        .env_remove("RAPPORT_DATABASE_URL")
+        .env_remove("RAPPORT_SEMANTIC__MODEL_DIR")
+        .env("RAPPORT_NOW", "2026-11-23T09:00:00Z")
+        .env("RAPPORT_LOG", "warn")
+        .arg("--data-dir")
+        .arg(data);
+    c
+}
+
+/// The model, or None (and the test passes, saying so) outside CI.
+fn model_dir() -> Option<PathBuf> {
+    match std::env::var_os("RAPPORT_TEST_MODEL_DIR").map(PathBuf::from) {
+        Some(d) if d.exists() => Some(d),
+        _ => {
+            let why = "no model: set RAPPORT_TEST_MODEL_DIR (`bash tools/test.sh` installs it)";
+            assert!(std::env::var_os("CI").is_none(), "{why}");
+            eprintln!("SKIPPED: {why}");
+            None
+        }
+    }
+}
+
+fn with_model(data: &Path, model: &Path) -> std::process::Command {
+    let mut c = rapport(data);
+    c.env("RAPPORT_SEMANTIC__MODEL_DIR", model);
+    c
+}
+
+fn run_stdin(mut c: std::process::Command, input: &str) -> std::process::Output {
+    let mut child = c
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn cosine(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn vectors(out: &str) -> Vec<Vec<f64>> {
+    out.lines()
+        .map(|l| serde_json::from_str::<Vec<f64>>(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn without_the_model_commands_say_how_to_turn_it_on() {
+    let tmp = TempDir::new().unwrap();
+    let data = tmp.path().join("data");
+    ok(rapport(&data).arg("init").output().unwrap());
+    let status = ok(rapport(&data)
+        .args(["semantic", "status"])
+        .output()
+        .unwrap());
+    assert!(status.contains("semantic layer: off"), "{status}");
+    assert!(status.contains("rapport semantic install"), "{status}");
+    let json: Value = serde_json::from_str(&ok(rapport(&data)
+        .args(["semantic", "status", "--json"])
+        .output()
+        .unwrap()))
+    .unwrap();
+    assert_eq!(json["on"], false);
+    for args in [
+        vec!["similar", "1"],
+        vec!["semantic", "index"],
+        vec!["bench", "embed", "--sentences", "5"],
+    ] {
+        let out = rapport(&data).args(&args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("rapport semantic install"), "{args:?}: {err}");
+    }
+    let out = run_stdin(
+        {
+            let mut c = rapport(&data);
+            c.arg("embed");
+            c
+        },
+        "hello\n",
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rapport semantic install"));
+    // A model_dir that holds no model is an error that names it.
+    let out = rapport(&data)
+        .env("RAPPORT_SEMANTIC__MODEL_DIR", tmp.path())
+        .args(["similar", "1"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("model_dir"), "{err}");
+}
+
+#[test]
+fn embed_writes_one_unit_vector_per_line_in_order() {
+    let Some(model) = model_dir() else { return };
+    let tmp = TempDir::new().unwrap();
+    let data = tmp.path().join("data");
+    let mut c = with_model(&data, &model);
+    c.arg("embed");
+    let out = run_stdin(
+        c,
+        "my parcel never arrived\nstill waiting for my order to be delivered\nI love the new colours of the lamp\n",
+    );
+    let v = vectors(&ok(out));
+    assert_eq!(v.len(), 3);
+    for x in &v {
+        assert_eq!(x.len(), 384);
+        assert!((cosine(x, x) - 1.0).abs() < 1e-3);
+    }
+    assert!(cosine(&v[0], &v[1]) > cosine(&v[0], &v[2]) + 0.2);
+    // --jsonl: a line without a text keeps its place as null, and the exit says so.
+    let mut c = with_model(&data, &model);
+    c.args(["embed", "--jsonl"]);
+    let out = run_stdin(
+        c,
+        "{\"text\": \"my parcel never arrived\"}\n{\"txt\": 1}\n{\"text\": \"still waiting for my order to be delivered\"}\n",
+    );
+    assert!(!out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert_eq!(lines[1], "null");
+    let a: Vec<f64> = serde_json::from_str(lines[0]).unwrap();
+    assert!((cosine(&a, &v[0]) - 1.0).abs() < 1e-4);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
+}
+
+#[test]
+fn similar_finds_the_conversations_that_mean_the_same() {
+    let Some(model) = model_dir() else { return };
+    let tmp = TempDir::new().unwrap();
+    let data = tmp.path().join("data");
+    ok(with_model(&data, &model).arg("init").output().unwrap());
+    // Three things people talk about, each in words the others do not share.
+    let rows = [
+        (
+            "w1",
+            "ana@m.example",
+            "My hub keeps dropping off the wifi every night",
+        ),
+        (
+            "w2",
+            "bo@m.example",
+            "The bridge loses its wireless connection all the time",
+        ),
+        (
+            "w3",
+            "cy@m.example",
+            "lights disconnect from my network again and again",
+        ),
+        (
+            "s1",
+            "di@m.example",
+            "Where is my parcel? Ordered two weeks ago, nothing arrived",
+        ),
+        (
+            "s2",
+            "ed@m.example",
+            "still waiting for the delivery of my order",
+        ),
+        (
+            "p1",
+            "fi@m.example",
+            "The new warm white bulbs look gorgeous in our living room",
+        ),
+        (
+            "p2",
+            "gu@m.example",
+            "Love how cosy the lamps make the kitchen feel",
+        ),
+    ];
+    let file = tmp.path().join("posts.jsonl");
+    let lines: Vec<String> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (id, user, text))| {
+            serde_json::json!({"id": id, "user": user, "text": text,
+                "created_at": format!("2026-11-2{}T10:00:00Z", i % 3)})
+            .to_string()
+        })
+        .collect();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    ok(with_model(&data, &model)
+        .args(["import", "--platform", "mastodon"])
+        .arg(&file)
+        .output()
+        .unwrap());
+    let status: Value = serde_json::from_str(&ok(with_model(&data, &model)
+        .args(["semantic", "status", "--json"])
+        .output()
+        .unwrap()))
+    .unwrap();
+    assert_eq!(status["on"], true);
+    assert_eq!(status["missing"], 7);
+    let indexed: Value = serde_json::from_str(&ok(with_model(&data, &model)
+        .args(["semantic", "index", "--json"])
+        .output()
+        .unwrap()))
+    .unwrap();
+    assert_eq!(indexed["embedded_now"], 7);
+    assert_eq!(indexed["missing"], 0);
+    // Again: nothing left to do, nothing embedded twice.
+    let again: Value = serde_json::from_str(&ok(with_model(&data, &model)
+        .args(["semantic", "index", "--json"])
+        .output()
+        .unwrap()))
+    .unwrap();
+    assert_eq!(again["embedded_now"], 0);
+    assert_eq!(again["embedded"], 7);
+
+    // The conversation of each post, by its text.
+    let inbox: Value = serde_json::from_str(&ok(with_model(&data, &model)
+        .args(["inbox", "--json", "--status", "all", "--limit", "100"])
+        .output()
+        .unwrap()))
+    .unwrap();
+    let conv_of = |needle: &str| -> i64 {
+        inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["snippet"].as_str().unwrap_or_default().contains(needle))
+            .and_then(|c| c["id"].as_i64())
+            .unwrap_or_else(|| panic!("{needle}: {inbox:#}"))
+    };
+    let wifi = conv_of("dropping");
+    let similar: Value = serde_json::from_str(&ok(with_model(&data, &model)
+        .args(["similar", &wifi.to_string(), "--json", "--limit", "6"])
+        .output()
+        .unwrap()))
+    .unwrap();
+    let found: Vec<i64> = similar
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["conversation_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(found.len(), 6, "{similar}");
+    assert!(!found.contains(&wifi));
+    let mut top2 = found[..2].to_vec();
+    top2.sort_unstable();
+    let mut want = vec![conv_of("wireless"), conv_of("disconnect")];
+    want.sort_unstable();
+    assert_eq!(top2, want, "{similar:#}");
+    let scores: Vec<f64> = similar
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    assert!(scores[1] > scores[2] + 0.1, "{scores:?}");
+}
