@@ -741,6 +741,66 @@ impl Words {
     }
 }
 
+/// The cosine at or above which a message of the period before counts for the current
+/// theme whose centroid it is closest to ([`PreviousTally`]).
+pub const PREVIOUS_COSINE: f32 = 0.5;
+
+/// How many messages of the period before talk about each current theme: each message
+/// counts once, for the theme whose centroid it is closest to (the first theme on a tie),
+/// and only when that cosine is at least the threshold ([`PREVIOUS_COSINE`] in the
+/// digest). A message of another dimension than the centroids, or with no direction, counts
+/// for none. Cheap: one dot product per message and theme, no clustering of the period
+/// before, so a theme that was not one then still gets a count.
+#[derive(Debug, Clone)]
+pub struct PreviousTally {
+    centroids: Vec<Vec<f32>>,
+    counts: Vec<u64>,
+    min_cosine: f32,
+}
+
+impl PreviousTally {
+    /// A tally for these centroids (normalised here; one with no direction is never
+    /// closest), counting cosines of `min_cosine` or more.
+    pub fn new(centroids: Vec<Vec<f32>>, min_cosine: f32) -> Self {
+        let counts = vec![0; centroids.len()];
+        let centroids = centroids
+            .into_iter()
+            .map(|c| unit(&c).unwrap_or_default())
+            .collect();
+        Self {
+            centroids,
+            counts,
+            min_cosine,
+        }
+    }
+
+    /// Counts one message of the period before by its embedding.
+    pub fn add(&mut self, vector: &[f32]) {
+        let Some(v) = unit(vector) else { return };
+        let mut best: Option<(usize, f32)> = None;
+        for (i, c) in self.centroids.iter().enumerate() {
+            if c.len() != v.len() {
+                continue;
+            }
+            let s = dot(&v, c);
+            if best.is_none_or(|(_, b)| s > b) {
+                best = Some((i, s));
+            }
+        }
+        if let Some((i, s)) = best
+            && s >= self.min_cosine
+            && let Some(n) = self.counts.get_mut(i)
+        {
+            *n += 1;
+        }
+    }
+
+    /// The counts, one per centroid, in the order they were given.
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+}
+
 /// The idea items as they stand, to place new idea messages in by meaning: each item's
 /// messages' embeddings. [`crate::ideas::Grouper`]'s rules, with the cosine of the
 /// embeddings as the similarity (a negative cosine counts as 0, unrelated).
@@ -1280,5 +1340,24 @@ mod tests {
         let mut zero = VectorGrouper::new(0.5);
         zero.add(1, vec![0.0, 0.0]);
         assert!(matches!(zero.place(&[1.0, 0.0]), Placement::New { .. }));
+    }
+    #[test]
+    fn the_period_before_counts_for_the_closest_theme_above_the_threshold() {
+        let mut t = PreviousTally::new(vec![vec![2.0, 0.0, 0.0], vec![0.0, 1.0, 0.0]], 0.5);
+        t.add(&[1.0, 0.1, 0.0]); // theme 0
+        t.add(&[0.9, 0.0, 0.1]); // theme 0
+        t.add(&[0.2, 1.0, 0.0]); // theme 1
+        t.add(&[0.0, 0.0, 1.0]); // near neither: cosine 0
+        t.add(&[0.6, 0.0, 0.8]); // closest to theme 0, but at 0.6 ≥ 0.5: counts
+        t.add(&[0.4, 0.0, 0.9165]); // closest to theme 0 at 0.4: does not
+        t.add(&[0.0, 0.0]); // another dimension
+        t.add(&[0.0, 0.0, 0.0]); // no direction
+        t.add(&[-1.0, 0.0, 0.0]); // opposite
+        assert_eq!(t.counts(), [3, 1]);
+        // A tie goes to the first theme.
+        let mut tie = PreviousTally::new(vec![vec![1.0, 0.0], vec![0.0, 1.0]], 0.5);
+        tie.add(&[1.0, 1.0]);
+        assert_eq!(tie.counts(), [1, 0]);
+        assert!(PreviousTally::new(Vec::new(), 0.5).counts().is_empty());
     }
 }

@@ -20,11 +20,14 @@ use rapport_core::digest::{
 };
 use rapport_core::listening::TopicKind;
 use rapport_core::metrics::TeamReport;
+use rapport_core::semantic::{self, PreviousTally, ThemeInput};
 use rapport_core::{Band, Intent};
-use rapport_store::{ConversationRow, Store};
+use rapport_semantic::MODEL_NAME;
+use rapport_store::{ConversationRow, PeriodMessage, Store};
 use serde::Serialize;
 
 use crate::reports::{self, ReportError};
+use crate::semantic::compute;
 
 /// At most this many topics, and this many labels, under themes.
 pub const MAX_THEMES: usize = 8;
@@ -38,6 +41,12 @@ pub const MAX_IDEA_GROUPS: usize = 8;
 pub const MAX_SPIKES: usize = 10;
 /// Characters of a conversation's first message shown as what it is about.
 const WHAT_CHARS: usize = 100;
+/// At most this many example messages per theme by meaning.
+pub const MAX_THEME_EXAMPLES: usize = 2;
+/// What the digest says when themes by meaning are off.
+pub const SEMANTIC_OFF_HINT: &str = "themes by meaning are off: no message has a sentence embedding yet. \
+     Install the model with `rapport semantic install`, then embed the messages with `rapport semantic index` \
+     (`rapport serve` keeps them current); see docs/semantic.md";
 
 /// The digest; its JSON form is `rapport digest --format json`.
 #[derive(Debug, Clone, Serialize)]
@@ -79,6 +88,9 @@ pub struct Digest {
 /// What people talked about.
 #[derive(Debug, Clone, Serialize)]
 pub struct Themes {
+    /// The period's inbound messages clustered by meaning (their sentence embeddings),
+    /// or why there are none.
+    pub semantic_themes: SemanticThemes,
     /// Listening topics with inbound messages in either period, busiest first.
     pub topics: Vec<TopicTheme>,
     /// Labels of the conversations opened (`topic:` labels left out: they are the
@@ -102,6 +114,61 @@ pub struct TopicTheme {
     pub messages: Trend,
     /// Their net sentiment.
     pub net_sentiment: Option<f64>,
+}
+
+/// Themes by meaning: the period's inbound messages (spam left out) clustered by their
+/// stored sentence embeddings (`rapport_core::semantic::themes`). The digest only reads
+/// vectors that the embedding job wrote; it never needs the model.
+#[derive(Debug, Clone, Serialize)]
+pub struct SemanticThemes {
+    /// Whether the semantic layer is on: some inbound message has a vector of the model.
+    /// When `false`, `themes` is empty and `hint` says how to turn it on.
+    pub on: bool,
+    /// The model whose vectors are clustered.
+    pub model: String,
+    /// Inbound messages of the period (spam left out).
+    pub messages: u64,
+    /// Of which have a vector: the ones clustered, and what `share` is a share of.
+    pub embedded: u64,
+    /// Of which have none yet, and are in no theme.
+    pub not_embedded: u64,
+    /// The themes, largest first.
+    pub themes: Vec<SemanticTheme>,
+    /// When off, how to turn it on.
+    pub hint: Option<String>,
+}
+
+/// One theme by meaning.
+#[derive(Debug, Clone, Serialize)]
+pub struct SemanticTheme {
+    /// Its most telling words, most telling first.
+    pub words: Vec<String>,
+    /// Its messages in the period.
+    pub size: u64,
+    /// Its share of the period's embedded messages, in [0, 1].
+    pub share: f64,
+    /// Its size against the embedded messages of the period before that are closest to
+    /// its centroid, at a cosine of `rapport_core::semantic::PREVIOUS_COSINE` or more.
+    pub messages: Trend,
+    /// Its messages' mean compound score.
+    pub mean_compound: f64,
+    /// The share of its messages that are negative (compound ≤ −0.05).
+    pub negative_share: f64,
+    /// The share that are positive (compound ≥ 0.05).
+    pub positive_share: f64,
+    /// Up to two of its messages closest to its centroid, closest first.
+    pub examples: Vec<ThemeExample>,
+}
+
+/// A message quoted as an example of a theme.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThemeExample {
+    /// The message's id.
+    pub message: i64,
+    /// Who wrote it.
+    pub author: String,
+    /// The start of its text.
+    pub text: String,
 }
 
 /// One label.
@@ -309,6 +376,7 @@ pub async fn build(
     };
     let themes = themes(
         store,
+        config,
         (&listening_now, &listening_before),
         (since, now, previous_since),
         team,
@@ -418,6 +486,7 @@ type Span = (DateTime<Utc>, DateTime<Utc>, DateTime<Utc>);
 
 async fn themes(
     store: &Store,
+    config: &Config,
     (now, before): (&reports::Listening, &reports::Listening),
     (since, until, previous_since): Span,
     team: Option<&str>,
@@ -480,12 +549,112 @@ async fn themes(
             before.share_of_voice.as_ref().and_then(|b| b.share),
         )
     });
+    let semantic_themes =
+        semantic_themes(store, config, (since, until, previous_since), team).await?;
     Ok(Themes {
+        semantic_themes,
         topics,
         labels,
         share_of_voice,
         organisation_wide: team.is_some(),
     })
+}
+
+/// The themes by meaning of `[since, until)`, from the stored vectors only: clustered by
+/// `rapport_core::semantic::themes`, each compared with the period before by
+/// `rapport_core::semantic::PreviousTally`.
+async fn semantic_themes(
+    store: &Store,
+    config: &Config,
+    (since, until, previous_since): Span,
+    team: Option<&str>,
+) -> Result<SemanticThemes, ReportError> {
+    let mut messages: Vec<PeriodMessage> = Vec::new();
+    let mut not_embedded = 0u64;
+    store
+        .each_period_message(MODEL_NAME, since, until, team, |m| {
+            if m.vector.is_some() {
+                messages.push(m);
+            } else {
+                not_embedded += 1;
+            }
+        })
+        .await?;
+    let embedded = messages.len() as u64;
+    let total = embedded + not_embedded;
+    let on = embedded > 0 || store.embedding_counts(MODEL_NAME).await?.embedded > 0;
+    let mut out = SemanticThemes {
+        on,
+        model: MODEL_NAME.to_string(),
+        messages: total,
+        embedded,
+        not_embedded,
+        themes: Vec::new(),
+        hint: (!on).then(|| SEMANTIC_OFF_HINT.to_string()),
+    };
+    if messages.is_empty() {
+        return Ok(out);
+    }
+    let inputs: Vec<ThemeInput<'_>> = messages
+        .iter()
+        .filter_map(|m| {
+            Some(ThemeInput {
+                id: m.message_id,
+                text: &m.text,
+                vector: m.vector.as_deref()?,
+                compound: m.compound,
+            })
+        })
+        .collect();
+    let found = compute(|| semantic::themes(&inputs, &config.semantic.themes));
+    if found.is_empty() {
+        return Ok(out);
+    }
+    let by_id: BTreeMap<i64, &PeriodMessage> = messages.iter().map(|m| (m.message_id, m)).collect();
+    let centroids: Vec<Vec<f32>> = found
+        .iter()
+        .map(|t| {
+            semantic::mean_normalized(
+                t.ids
+                    .iter()
+                    .filter_map(|id| by_id.get(id).and_then(|m| m.vector.as_deref())),
+            )
+            .unwrap_or_default()
+        })
+        .collect();
+    let mut tally = PreviousTally::new(centroids, semantic::PREVIOUS_COSINE);
+    store
+        .each_period_message(MODEL_NAME, previous_since, since, team, |m| {
+            if let Some(v) = &m.vector {
+                tally.add(v);
+            }
+        })
+        .await?;
+    out.themes = found
+        .iter()
+        .zip(tally.counts())
+        .map(|(t, &previous)| SemanticTheme {
+            words: t.words.clone(),
+            size: t.size as u64,
+            share: t.share,
+            messages: Trend::count(t.size as u64, previous),
+            mean_compound: t.mean_compound,
+            negative_share: t.negative_share,
+            positive_share: t.positive_share,
+            examples: t
+                .examples
+                .iter()
+                .filter_map(|id| by_id.get(id))
+                .take(MAX_THEME_EXAMPLES)
+                .map(|m| ThemeExample {
+                    message: m.message_id,
+                    author: m.author.clone(),
+                    text: snippet(&m.text, WHAT_CHARS),
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(out)
 }
 
 async fn escalations(
@@ -685,6 +854,11 @@ fn notes(period: DigestPeriod, team: Option<&str>) -> Vec<String> {
          Conversations are listed only here and under open P1s, and only at P1 or P2.".to_string(),
         format!("Top advocates: {ADVOCATE_FORMULA}."),
         "Ideas: inbound messages of intent idea, grouped by a listening topic or label they share, else by the words most of them share, else by their text.".to_string(),
+        format!(
+            "Themes by meaning: the inbound messages (spam left out) that have a sentence embedding ({MODEL_NAME}), clustered by meaning and named by their most telling words; \
+             share is of those messages; the trend compares each theme with the messages of the period before closest to it (cosine ≥ {}) (docs/digest.md).",
+            semantic::PREVIOUS_COSINE
+        ),
     ];
     if let Some(t) = team {
         notes.push(format!(

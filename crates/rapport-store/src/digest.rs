@@ -1,6 +1,7 @@
 //! What the leader digest reads beyond the report's facts: labels of the period's
 //! conversations, escalations, unresolved conversations of one band, the people who
-//! wrote positively, and the community's ideas.
+//! wrote positively, the community's ideas, and the period's inbound messages with their
+//! sentence embeddings (for the themes by meaning).
 //!
 //! Every query takes an optional team, with `unrouted` for conversations without one,
 //! as [`Store::report_facts`] does; messages outside any conversation count only when no
@@ -15,6 +16,7 @@ use serde::Serialize;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::read::{CONV_COLUMNS, ConversationRow, conv_row};
+use crate::semantic::{PAGE, decode};
 use crate::{Store, StoreError, ms, time};
 
 /// The team condition on conversations `c`, with the team bound at `$n`.
@@ -34,6 +36,22 @@ fn escalation_kinds() -> String {
         .map(|k| format!("'{k}'"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// An inbound message of the period with its sentence embedding, if it has one: what the
+/// digest's themes by meaning cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeriodMessage {
+    /// The message.
+    pub message_id: i64,
+    /// Who wrote it (their handle).
+    pub author: String,
+    /// Its text.
+    pub text: String,
+    /// VADER's compound score.
+    pub compound: f64,
+    /// Its vector of the model asked for; `None` when it has none yet.
+    pub vector: Option<Vec<f32>>,
 }
 
 /// One escalation event, with the conversation as it is now.
@@ -249,6 +267,56 @@ impl Store {
                 followers: followers.max(0) as u64,
             })
             .collect())
+    }
+
+    /// Every inbound message written in `[since, until)` (spam left out) with its vector
+    /// of `model` when it has one, by id, read a page at a time: `each` gets every
+    /// message in turn.
+    pub async fn each_period_message(
+        &self,
+        model: &str,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        team: Option<&str>,
+        mut each: impl FnMut(PeriodMessage),
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT m.id, m.author, m.text, m.compound, e.vector FROM messages m \
+             LEFT JOIN message_embeddings e ON e.message_id = m.id AND e.model = $1 \
+             LEFT JOIN conversations c ON c.id = m.conversation_id \
+             WHERE m.direction = 'inbound' AND m.intent != 'spam' \
+             AND m.created_at >= $2 AND m.created_at < $3 AND m.id > $5 \
+             AND ($4 IS NULL OR (c.merged_into IS NULL AND {})) ORDER BY m.id LIMIT $6",
+            team_clause(4)
+        );
+        let mut after = i64::MIN;
+        loop {
+            let rows = sqlx::query(AssertSqlSafe(sql.clone()))
+                .bind(model)
+                .bind(ms(since))
+                .bind(ms(until))
+                .bind(team)
+                .bind(after)
+                .bind(PAGE)
+                .fetch_all(&self.pool)
+                .await?;
+            let n = rows.len();
+            for r in rows {
+                let id: i64 = r.try_get(0)?;
+                let bytes: Option<Vec<u8>> = r.try_get(4)?;
+                after = id;
+                each(PeriodMessage {
+                    message_id: id,
+                    author: r.try_get(1)?,
+                    text: r.try_get(2)?,
+                    compound: r.try_get(3)?,
+                    vector: bytes.map(|b| decode(&b, id)).transpose()?,
+                });
+            }
+            if n < usize::try_from(PAGE).unwrap_or(usize::MAX) {
+                return Ok(());
+            }
+        }
     }
 
     /// The accounts of these people, each person's largest account first.

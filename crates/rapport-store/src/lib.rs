@@ -46,7 +46,9 @@ use sqlx::{AnyPool, Executor as _};
 pub use accounts::{LOGIN_WINDOW, Login, MAX_FAILED_LOGINS, NewSession, TokenInfo, User};
 pub use actions::{Escalation, ReplyOutcome, SendVia};
 pub use copy::CopyReport;
-pub use digest::{ESCALATION_KINDS, EscalationEvent, IdeaRow, PersonAccount, ReachRow};
+pub use digest::{
+    ESCALATION_KINDS, EscalationEvent, IdeaRow, PeriodMessage, PersonAccount, ReachRow,
+};
 pub use drafts::{Draft, DraftTarget, DuePost, NewDraft, PostSent, StatusChange};
 pub use error::StoreError;
 pub use follow::{EventFollower, GAP_PATIENCE};

@@ -15,7 +15,7 @@ use sqlx::{AssertSqlSafe, Row};
 use crate::{Store, StoreError, ms, time};
 
 /// Rows read at a time when all vectors are read.
-const PAGE: i64 = 10_000;
+pub(crate) const PAGE: i64 = 10_000;
 
 /// Messages the embedding job has still to do: inbound, with no vector of `model`.
 const MISSING: &str = "FROM messages m LEFT JOIN message_embeddings e \
@@ -48,7 +48,8 @@ pub struct EmbeddingCounts {
     pub missing: i64,
 }
 
-fn decode(bytes: &[u8], message: i64) -> Result<Vec<f32>, StoreError> {
+/// A stored vector read back, or an error that says how to repair it.
+pub(crate) fn decode(bytes: &[u8], message: i64) -> Result<Vec<f32>, StoreError> {
     vector_from_bytes(bytes).map_err(|e| {
         StoreError::Invalid(format!(
             "the stored vector of message {message} is damaged ({e}); \

@@ -411,3 +411,236 @@ async fn the_demo_digest_shows_strategy_not_tickets() {
     assert!(err.contains("digest"), "{err}");
     assert!(err.contains("503"), "{err}");
 }
+
+/// A 384-dimension vector near axis `axis`: what the model would give for a message about
+/// that axis's subject (no model needed), different for each `seed`.
+fn near_axis(axis: usize, seed: usize) -> Vec<f32> {
+    let mut v: Vec<f32> = (0..384)
+        .map(|j| 0.02 * ((seed * 31 + j * 7) as f32).sin())
+        .collect();
+    v[axis] = 1.0;
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.iter().map(|x| x / norm).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn themes_by_meaning_come_from_stored_vectors_or_say_how_to_turn_them_on() {
+    let tmp = TempDir::new().unwrap();
+    let env = Env {
+        data: tmp.path().join("data"),
+        url: fresh_database_url().await,
+    };
+    env.ok(NOW, &["init"]).await;
+    let mut cfg = std::fs::read_to_string(env.data.join("rapport.toml")).unwrap();
+    cfg.push_str(
+        r#"
+[[channel]]
+name = "masto"
+kind = "mastodon"
+instance = "https://mastodon.example"
+account = "lumen@mastodon.example"
+credentials_env = "MASTODON_TOKEN"
+"#,
+    );
+    std::fs::write(env.data.join("rapport.toml"), cfg).unwrap();
+
+    // (axis, text): 0 battery, 1 shipping, 2 dark mode; `None` for no vector.
+    let current: Vec<(Option<usize>, &str)> = vec![
+        (Some(0), "my battery is terrible, it dies before lunch"),
+        (Some(0), "the battery drains overnight, awful"),
+        (Some(0), "battery life got terrible since the update"),
+        (Some(0), "worst battery ever, I hate it"),
+        (Some(0), "battery dies in two hours, horrible"),
+        (Some(0), "the battery is a disaster, so bad"),
+        (Some(0), "terrible battery, sad and angry"),
+        (Some(0), "battery is broken and useless"),
+        (Some(1), "shipping delay again, order late"),
+        (Some(1), "why is shipping so slow, a week of delay"),
+        (Some(1), "my order shipped but shipping is stuck"),
+        (Some(1), "shipping delay to Canada"),
+        (Some(1), "shipping takes a week, order still late"),
+        (Some(1), "any news on the shipping delay"),
+        (Some(2), "please add a dark mode, I would love it"),
+        (Some(2), "dark mode would be great, thanks"),
+        (Some(2), "a dark mode would be lovely"),
+        (Some(2), "love the app, a dark mode would make it perfect"),
+        (Some(2), "dark mode please, great work"),
+        (None, "shipping to Lisbon, another delay"),
+        (None, "is the shipping delay fixed"),
+    ];
+    // The week before: three about the battery, one about dark mode, one about neither.
+    let previous: Vec<(usize, &str)> = vec![
+        (0, "battery was bad last week too"),
+        (0, "the battery drains fast"),
+        (0, "battery dies at night"),
+        (2, "dark mode when"),
+        (3, "hello, what time do you open"),
+    ];
+    let mut rows = Vec::new();
+    for (i, (_, text)) in current.iter().enumerate() {
+        rows.push(serde_json::json!({
+            "id": format!("c{i}"), "user": format!("user{i}@mastodon.social"),
+            "created_at": format!("2026-11-20T10:{i:02}:00Z"), "text": text,
+        }));
+    }
+    for (i, (_, text)) in previous.iter().enumerate() {
+        rows.push(serde_json::json!({
+            "id": format!("p{i}"), "user": format!("old{i}@mastodon.social"),
+            "created_at": format!("2026-11-12T10:{i:02}:00Z"), "text": text,
+        }));
+    }
+    let file = tmp.path().join("mastodon.jsonl");
+    let lines: Vec<String> = rows.iter().map(Value::to_string).collect();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let imported = env
+        .json(
+            NOW,
+            &[
+                "import",
+                file.to_str().unwrap(),
+                "--platform",
+                "mastodon",
+                "--json",
+            ],
+        )
+        .await;
+    assert_eq!(imported["imported"], rows.len(), "{imported}");
+
+    // Off: no message has a vector. One line says how to turn it on.
+    let d = env.json(NOW, &["digest", "--json"]).await;
+    let st = &d["themes"]["semantic_themes"];
+    assert_eq!(st["on"], false, "{st:#}");
+    assert_eq!(st["themes"], serde_json::json!([]));
+    assert_eq!(st["messages"], current.len());
+    assert_eq!(st["not_embedded"], current.len());
+    assert!(
+        st["hint"]
+            .as_str()
+            .unwrap()
+            .contains("rapport semantic install"),
+        "{st:#}"
+    );
+    let text = env.ok(NOW, &["digest"]).await;
+    let off: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("rapport semantic install"))
+        .collect();
+    assert_eq!(off.len(), 1, "{text}");
+    assert!(off[0].contains("Themes by meaning are off"), "{text}");
+    assert!(off[0].contains("docs/semantic.md"), "{text}");
+
+    // Vectors for all but two of this week's messages, as the embedding job writes them.
+    let store = env.store().await;
+    let stored = store
+        .messages_to_embed(rapport_semantic::MODEL_NAME, i64::MIN, 1000)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), current.len() + previous.len());
+    let mut vectors = Vec::new();
+    let mut ids_of: std::collections::BTreeMap<usize, Vec<i64>> = Default::default();
+    for (seed, (id, text)) in stored.iter().enumerate() {
+        let axis = match current.iter().find(|(_, t)| t == text) {
+            Some((axis, _)) => *axis,
+            None => Some(previous.iter().find(|(_, t)| t == text).unwrap().0),
+        };
+        if let Some(a) = axis {
+            vectors.push((*id, near_axis(a, seed)));
+            if current.iter().any(|(_, t)| t == text) {
+                ids_of.entry(a).or_default().push(*id);
+            }
+        }
+    }
+    store
+        .save_embeddings(rapport_semantic::MODEL_NAME, &vectors, at(NOW))
+        .await
+        .unwrap();
+    store.close().await;
+
+    let d = env.json(NOW, &["digest", "--json"]).await;
+    let st = &d["themes"]["semantic_themes"];
+    assert_eq!(st["on"], true, "{st:#}");
+    assert_eq!(st["model"], "all-MiniLM-L6-v2");
+    assert_eq!(st["messages"], 21);
+    assert_eq!(st["embedded"], 19);
+    assert_eq!(st["not_embedded"], 2);
+    assert!(st["hint"].is_null());
+    let themes = st["themes"].as_array().unwrap();
+    assert_eq!(themes.len(), 3, "{st:#}");
+    // Largest first: battery (8), shipping (6), dark mode (5).
+    let expected = [
+        (0usize, 8u64, "battery", "▲ 167%"),
+        (1, 6, "shipping", "▲ new"),
+        (2, 5, "dark", "▲ 400%"),
+    ];
+    for (t, (axis, size, word, trend)) in themes.iter().zip(expected) {
+        assert_eq!(t["size"], size, "{t:#}");
+        let share = t["share"].as_f64().unwrap();
+        assert!((share - size as f64 / 19.0).abs() < 1e-9, "{t:#}");
+        let words: Vec<&str> = t["words"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap())
+            .collect();
+        assert!(words.contains(&word), "{word} not in {words:?}");
+        assert_eq!(t["messages"]["current"], size as f64, "{t:#}");
+        assert_eq!(t["messages"]["label"], trend, "{t:#}");
+        let examples = t["examples"].as_array().unwrap();
+        assert!(!examples.is_empty() && examples.len() <= 2, "{t:#}");
+        for e in examples {
+            let id = e["message"].as_i64().unwrap();
+            assert!(ids_of[&axis].contains(&id), "{e} is not about {word}");
+            assert!(e["author"].as_str().unwrap().starts_with("user"), "{e}");
+            assert!(e["text"].as_str().unwrap().contains(word), "{e}");
+        }
+    }
+    // Sentiment: the battery complaints are negative, the dark-mode wishes positive.
+    let battery = &themes[0];
+    assert!(
+        battery["mean_compound"].as_f64().unwrap() < -0.3,
+        "{battery:#}"
+    );
+    assert_eq!(battery["negative_share"], 1.0, "{battery:#}");
+    assert_eq!(battery["positive_share"], 0.0, "{battery:#}");
+    let dark = &themes[2];
+    assert!(dark["mean_compound"].as_f64().unwrap() > 0.3, "{dark:#}");
+    assert_eq!(dark["positive_share"], 1.0, "{dark:#}");
+    // Messages are quoted, conversations are not named.
+    let mut convs = Vec::new();
+    conversation_ids(st, "", &mut convs);
+    assert!(convs.is_empty(), "{convs:?}");
+
+    // Every form names the themes and says how many messages are not embedded yet.
+    let names: Vec<String> = themes
+        .iter()
+        .map(|t| {
+            t["words"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w.as_str().unwrap())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .collect();
+    for format in ["text", "markdown", "html"] {
+        let out = env.ok(NOW, &["digest", "--format", format]).await;
+        assert!(
+            out.contains("2 messages not embedded yet"),
+            "{format}: {out}"
+        );
+        assert!(!out.contains("rapport semantic install"), "{format}: {out}");
+        for name in &names {
+            assert!(out.contains(name.as_str()), "{format}: no {name}: {out}");
+        }
+        for t in themes {
+            let example = t["examples"][0]["text"].as_str().unwrap();
+            assert!(out.contains(example), "{format}: no {example}: {out}");
+        }
+    }
+    let text = env.ok(NOW, &["digest"]).await;
+    assert!(
+        text.contains("Themes by meaning (all-MiniLM-L6-v2): 19 of 21 inbound messages clustered"),
+        "{text}"
+    );
+}

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use rapport_core::digest::{Trend, compact, duration, percent, signed, thousands};
 
-use super::{ConversationLine, Digest, SlaLine};
+use super::{ConversationLine, Digest, SemanticTheme, SemanticThemes, SlaLine};
 
 /// The headings of the digest's sections, in order, as markdown and HTML write them.
 pub const SECTIONS: [&str; 7] = [
@@ -235,6 +235,48 @@ fn right(text: &str, width: usize) -> String {
     }
 }
 
+/// The line that introduces the themes by meaning: the model and how many of the period's
+/// messages were clustered; or, when they are off, how to turn them on.
+fn semantic_summary(s: &SemanticThemes) -> String {
+    if !s.on {
+        return cap(s.hint.as_deref().unwrap_or(super::SEMANTIC_OFF_HINT));
+    }
+    let mut out = format!(
+        "Themes by meaning ({}): {} of {} clustered",
+        s.model,
+        thousands(s.embedded),
+        n(s.messages, "inbound message", "inbound messages")
+    );
+    if s.not_embedded > 0 {
+        out.push_str(&format!(
+            "; {} not embedded yet (`rapport semantic index` embeds them, `rapport serve` does it in the background)",
+            n(s.not_embedded, "message", "messages")
+        ));
+    }
+    if s.themes.is_empty() {
+        out.push_str("; no theme found");
+    }
+    out
+}
+
+/// A theme's name: its words.
+fn theme_name(t: &SemanticTheme) -> String {
+    if t.words.is_empty() {
+        "–".to_string()
+    } else {
+        t.words.join(", ")
+    }
+}
+
+/// A theme's sentiment in a few words: `-0.412, 88% negative`.
+fn theme_sentiment(t: &SemanticTheme) -> String {
+    format!(
+        "{}, {:.0}% negative",
+        signed(Some(t.mean_compound)),
+        t.negative_share * 100.0
+    )
+}
+
 /// The digest for a terminal: aligned columns, no markup.
 pub fn text(d: &Digest) -> String {
     let mut o = String::new();
@@ -297,6 +339,31 @@ pub fn text(d: &Digest) -> String {
     }
     if t.organisation_wide {
         line("  (topics and share of voice: whole organisation)".into());
+    }
+    let st = &t.semantic_themes;
+    line(format!("  {}", semantic_summary(st)));
+    if !st.themes.is_empty() {
+        line(format!(
+            "  {} {} {} {} {}",
+            cell("THEME", 36),
+            right("MESSAGES", 9),
+            right("SHARE", 7),
+            cell("  TREND", 10),
+            cell("SENTIMENT", 22)
+        ));
+        for x in &st.themes {
+            line(format!(
+                "  {} {} {} {} {}",
+                cell(&theme_name(x), 36),
+                right(&thousands(x.size), 9),
+                right(&percent(Some(x.share)), 7),
+                cell(&format!("  {}", x.messages.label), 10),
+                cell(&theme_sentiment(x), 22)
+            ));
+            for e in &x.examples {
+                line(format!("      “{}” — {}", e.text, e.author));
+            }
+        }
     }
 
     line(String::new());
@@ -577,6 +644,29 @@ pub fn markdown(d: &Digest) -> String {
     if t.organisation_wide {
         o.push_str("Topics and share of voice cover the whole organisation.\n\n");
     }
+    let st = &t.semantic_themes;
+    o.push_str(&format!("{}.\n\n", semantic_summary(st)));
+    if !st.themes.is_empty() {
+        o.push_str("| Theme | Messages | Share | Trend | Sentiment | Examples |\n");
+        o.push_str("| --- | ---: | ---: | --- | --- | --- |\n");
+        for x in &st.themes {
+            let examples: Vec<String> = x
+                .examples
+                .iter()
+                .map(|e| format!("“{}” — {}", md(&e.text), md(&e.author)))
+                .collect();
+            o.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} |\n",
+                md(&theme_name(x)),
+                thousands(x.size),
+                percent(Some(x.share)),
+                x.messages.label,
+                theme_sentiment(x),
+                examples.join(" · ")
+            ));
+        }
+        o.push('\n');
+    }
 
     o.push_str(&format!("## {}\n\n", SECTIONS[1]));
     let (head, tail) = sentiment_summary(d);
@@ -780,6 +870,24 @@ pub fn html(d: &Digest) -> String {
                 @if t.organisation_wide {
                     p class="note" { "Topics and share of voice cover the whole organisation." }
                 }
+                p class=[(!t.semantic_themes.on).then_some("note")] { (semantic_summary(&t.semantic_themes)) "." }
+                @if !t.semantic_themes.themes.is_empty() {
+                    table {
+                        thead { tr { th { "Theme" } th { "Messages" } th { "Share" } th { "Trend" } th { "Sentiment" } th { "Examples" } } }
+                        tbody {
+                            @for x in &t.semantic_themes.themes {
+                                tr {
+                                    td { (theme_name(x)) }
+                                    td class="n" { (thousands(x.size)) }
+                                    td class="n" { (percent(Some(x.share))) }
+                                    (trend_cell(&x.messages))
+                                    td { (theme_sentiment(x)) }
+                                    td { @for e in &x.examples { div { "“" (e.text) "” — " (e.author) } } }
+                                }
+                            }
+                        }
+                    }
+                }
 
                 h2 { (SECTIONS[1]) }
                 p { strong { (sent_head) } " " (sent_tail) "." }
@@ -923,6 +1031,28 @@ mod tests {
             previous_since: at(0) - chrono::TimeDelta::days(14),
             generated_at: at(12),
             themes: Themes {
+                semantic_themes: SemanticThemes {
+                    on: true,
+                    model: "all-MiniLM-L6-v2".into(),
+                    messages: 12,
+                    embedded: 10,
+                    not_embedded: 2,
+                    themes: vec![SemanticTheme {
+                        words: vec!["battery".into(), "<b>dies</b>".into()],
+                        size: 6,
+                        share: 0.6,
+                        messages: Trend::count(6, 3),
+                        mean_compound: -0.4,
+                        negative_share: 0.75,
+                        positive_share: 0.0,
+                        examples: vec![ThemeExample {
+                            message: 7,
+                            author: "ana<i>".into(),
+                            text: evil.into(),
+                        }],
+                    }],
+                    hint: None,
+                },
                 topics: vec![TopicTheme {
                     topic: "acme".into(),
                     kind: "brand".into(),
@@ -1076,5 +1206,56 @@ mod tests {
             .collect();
         let width = |s: &str| s.chars().count();
         assert_eq!(width(rows[1]), width(rows[2]), "{rows:?}");
+    }
+    #[test]
+    fn themes_by_meaning_are_in_every_form_escaped_or_say_how_to_turn_them_on() {
+        let d = sample();
+        let t = text(&d);
+        assert!(
+            t.contains("Themes by meaning (all-MiniLM-L6-v2): 10 of 12 inbound messages clustered; 2 messages not embedded yet"),
+            "{t}"
+        );
+        assert!(t.contains("battery, <b>dies</b>"), "{t}");
+        assert!(t.contains("60.0%") && t.contains("▲ 100%"), "{t}");
+        assert!(t.contains("-0.400, 75% negative"), "{t}");
+        assert!(t.contains("— ana<i>"), "{t}");
+        let m = markdown(&d);
+        assert!(
+            m.contains("| battery, &lt;b&gt;dies&lt;/b&gt; | 6 | 60.0% | ▲ 100% | -0.400, 75% negative | “&lt;script&gt;"),
+            "{m}"
+        );
+        assert!(m.contains("— ana&lt;i&gt; |"), "{m}");
+        let h = html(&d);
+        assert!(
+            h.contains("<td>battery, &lt;b&gt;dies&lt;/b&gt;</td>"),
+            "{h}"
+        );
+        assert!(h.contains("2 messages not embedded yet"), "{h}");
+
+        let mut off = sample();
+        off.themes.semantic_themes = SemanticThemes {
+            on: false,
+            model: "all-MiniLM-L6-v2".into(),
+            messages: 12,
+            embedded: 0,
+            not_embedded: 12,
+            themes: Vec::new(),
+            hint: Some(super::super::SEMANTIC_OFF_HINT.into()),
+        };
+        let lines: Vec<String> = [text(&off), markdown(&off), html(&off)]
+            .iter()
+            .map(|f| {
+                f.lines()
+                    .filter(|l| l.contains("rapport semantic install"))
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .collect();
+        for l in &lines {
+            assert!(l.contains("Themes by meaning are off"), "{l}");
+            assert!(l.contains("docs/semantic.md"), "{l}");
+            assert!(!l.contains("battery"), "{l}");
+        }
     }
 }
