@@ -61,7 +61,7 @@ pg_url="$(tools/pg-test-server.sh start "$pg_dir" "${RAPPORT_TEST_PG_PORT:-55439
 RAPPORT_TEST_DATABASE_URL="$pg_url" cargo test --workspace --locked \
     --test contract --test jobs --test store --test accounts --test listening --test drafts \
     --test worker --test migrate --test demo --test alerts --test search_cli --test search_crash \
-    --test digest
+    --test digest --test embeddings
 
 # The web UI in a real browser, against the binary the tests just built.
 if [ "$browser" = yes ]; then
