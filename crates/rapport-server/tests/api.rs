@@ -536,6 +536,7 @@ async fn the_openapi_document_lists_every_route_and_each_answers() {
             ("GET".into(), "/api/v1/events".into()),
             ("POST".into(), "/api/v1/ingest/{channel}".into()),
             ("GET".into(), "/api/v1/drafts/{id}".into()),
+            ("GET".into(), "/api/v1/conversations/{id}/similar".into()),
             ("POST".into(), "/api/v1/drafts/{id}/approve".into()),
             ("POST".into(), "/api/v1/drafts/{id}/reject".into()),
             ("POST".into(), "/api/v1/people/{id}/merge".into()),
@@ -1356,4 +1357,76 @@ async fn agents_merge_people_and_undo_it_viewers_may_not() {
         ror["ror"].as_f64().is_some() && ror["active"].is_u64(),
         "{ror}"
     );
+}
+
+#[tokio::test]
+async fn similar_conversations_need_the_semantic_layer_and_find_by_meaning() {
+    let f = fixture(10).await;
+    let (conv, _) = f.first().await;
+    let path = format!("/api/v1/conversations/{conv}/similar?limit=3");
+    let (status, _) = f.as_role(None, Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, answer) = f
+        .as_role(Some(Role::Viewer), Method::GET, &path, None)
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("rapport semantic install"),
+        "{answer}"
+    );
+    let (status, _) = f
+        .as_role(
+            Some(Role::Viewer),
+            Method::GET,
+            &format!("/api/v1/conversations/{conv}/similar?limit=0"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // With the model (tools/test.sh installs it; without it outside CI, this part is
+    // skipped): the conversations of the same text, other numbers, come first.
+    let Some(dir) = std::env::var_os("RAPPORT_TEST_MODEL_DIR") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no RAPPORT_TEST_MODEL_DIR under CI"
+        );
+        eprintln!("SKIPPED: no RAPPORT_TEST_MODEL_DIR");
+        return;
+    };
+    let embedder = rapport_semantic::Embedder::load(
+        std::path::Path::new(&dir),
+        rapport_semantic::DeviceChoice::Cpu,
+    )
+    .unwrap();
+    let app = rapport_server::app(
+        AppState::new(f.store.clone(), Config::default()).with_embedder(Arc::new(embedder)),
+    );
+    let req = Request::builder()
+        .uri(&path)
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", f.token(Role::Viewer)),
+        )
+        .body(Body::empty())
+        .unwrap();
+    let response = app.oneshot(req).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let found: Value = serde_json::from_slice(&bytes).unwrap();
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 3, "{found:?}");
+    // The conversation asked about says TEXTS[k] #i; the other one with TEXTS[k] (10
+    // conversations: each of the 5 texts twice) comes first, well ahead of the rest.
+    let own = f.store.conversation(conv).await.unwrap();
+    let own_text = own.messages[0].text.split(" #").next().unwrap().to_string();
+    let first_text = found[0]["text"].as_str().unwrap();
+    assert!(
+        first_text.starts_with(&own_text),
+        "{own_text:?} vs {found:?}"
+    );
+    assert!(found[0]["score"].as_f64().unwrap() > found[1]["score"].as_f64().unwrap());
 }

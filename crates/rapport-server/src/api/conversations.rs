@@ -348,3 +348,46 @@ pub async fn label(
         json!({"conversation": id, "label": label, "added": added}),
     ))
 }
+
+/// `?limit=` of the similar conversations.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SimilarQuery {
+    /// How many, 1 to 50 (default 10).
+    pub limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/similar", tag = "conversations",
+    params(("id" = i64, Path, description = "conversation id"), SimilarQuery),
+    responses((status = 200, description = "`[{conversation_id, score, message_id, author, text, status, intent, opened_at}]`, the most similar first (docs/semantic.md)"),
+              (status = 404, description = "no such conversation"),
+              (status = 422, description = "a bad limit"),
+              (status = 503, description = "the semantic layer is off: no embedding model on the server")))]
+/// The conversations most like this one, by the meaning of what people said.
+pub async fn similar(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<i64>,
+    query: Result<Query<SimilarQuery>, QueryRejection>,
+) -> Result<Json<Vec<crate::semantic::SimilarConversation>>, ApiError> {
+    authed.require(Action::Read)?;
+    let Query(q) = query?;
+    let limit = q.limit.unwrap_or(10);
+    if !(1..=50).contains(&limit) {
+        return Err(ApiError::invalid("limit must be 1 to 50"));
+    }
+    let Some(embedder) = state.embedder() else {
+        return Err(ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "semantic_off",
+            "the semantic layer is off on this server: run `rapport semantic install` where it \
+             runs and restart it (docs/semantic.md)",
+        ));
+    };
+    match crate::semantic::similar_conversations(state.store(), embedder, id, limit).await {
+        Ok(found) => Ok(Json(found)),
+        Err(crate::semantic::SemanticJobError::Store(e)) => Err(e.into()),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}

@@ -50,6 +50,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::login, auth::current, auth::logout))
         .routes(routes!(conversations::list))
         .routes(routes!(conversations::get))
+        .routes(routes!(conversations::similar))
         .routes(routes!(conversations::reply))
         .routes(routes!(conversations::assign))
         .routes(routes!(conversations::status))
