@@ -107,7 +107,7 @@ pub enum IdeaError {
     Similarity(f64),
     /// `[ideas] semantic_similarity` out of range.
     #[error(
-        "[ideas] semantic_similarity = {0}: write a number above 0 and at most 1 (0.6 by default)"
+        "[ideas] semantic_similarity = {0}: write a number above 0 and at most 1 (0.5 by default)"
     )]
     SemanticSimilarity(f64),
     /// A reply template is empty or names a placeholder there is no value for.
@@ -151,7 +151,7 @@ impl Default for IdeasConfig {
     fn default() -> Self {
         Self {
             similarity: 0.5,
-            semantic_similarity: 0.6,
+            semantic_similarity: 0.5,
             status_role: Role::Agent,
             replies: ReplyTemplates::default(),
         }

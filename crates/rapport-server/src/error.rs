@@ -109,6 +109,15 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::semantic::SemanticJobError> for ApiError {
+    fn from(err: crate::semantic::SemanticJobError) -> Self {
+        match err {
+            crate::semantic::SemanticJobError::Store(e) => e.into(),
+            model => ApiError::internal(model),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {

@@ -16,30 +16,56 @@ use chrono::{DateTime, Utc};
 use rapport_core::access::Role;
 use rapport_core::config::Config;
 use rapport_core::ideas::{IdeaStatus, ignored_words, reply_text};
+use rapport_semantic::{Embedder, MODEL_NAME};
 use rapport_store::{
-    Draft, Grouped, IdeaDetail, IdeaReply, IdeaStatusChange, IdeaStatusOutcome, NewDraft, Store,
-    StoreError,
+    Draft, Grouped, IdeaDetail, IdeaReply, IdeaSimilarity, IdeaStatusChange, IdeaStatusOutcome,
+    NewDraft, Store, StoreError,
 };
 use serde::Serialize;
 
 use crate::drafts;
 use crate::replies::channel_for;
+use crate::semantic::{SemanticJobError, embed_messages};
 
 /// The most idea messages one grouping run places (a run again places the rest).
 pub const GROUP_BATCH: i64 = 5_000;
 
 /// Places the idea messages in no item yet (all of them, in batches).
+///
+/// With the semantic layer on (`embedder`), by meaning: the messages that have no vector
+/// yet (the new idea messages, and those of the items, grouped by words before the model
+/// came) are embedded first, and messages join an item at `[ideas] semantic_similarity`
+/// (cosine of their sentence embeddings). Without it, by their content words at
+/// `[ideas] similarity`.
 pub async fn group(
     store: &Store,
     config: &Config,
+    embedder: Option<&Embedder>,
     now: DateTime<Utc>,
-) -> Result<Grouped, StoreError> {
+) -> Result<Grouped, SemanticJobError> {
     let ignore = ignored_words(&config.organisation);
-    let mut total = Grouped::default();
+    let similarity = match embedder {
+        Some(embedder) => {
+            if store.ungrouped_ideas().await? > 0 {
+                let missing = store.ideas_without_vectors(MODEL_NAME).await?;
+                embed_messages(store, embedder, &missing).await?;
+            }
+            IdeaSimilarity::Meaning {
+                threshold: config.ideas.semantic_similarity,
+                model: MODEL_NAME,
+            }
+        }
+        None => IdeaSimilarity::Words {
+            threshold: config.ideas.similarity,
+            ignore: &ignore,
+        },
+    };
+    let mut total = Grouped {
+        by: similarity.method(),
+        ..Grouped::default()
+    };
     loop {
-        let g = store
-            .group_ideas(config.ideas.similarity, &ignore, GROUP_BATCH, now)
-            .await?;
+        let g = store.group_ideas(&similarity, GROUP_BATCH, now).await?;
         total.messages += g.messages;
         total.joined += g.joined;
         total.new_items.extend(g.new_items);

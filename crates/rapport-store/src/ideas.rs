@@ -13,7 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use rapport_core::ideas::{Grouper, Placement, terms, title};
+use rapport_core::ideas::{Grouper, Placement, Terms, terms, title};
+use rapport_core::semantic::VectorGrouper;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::AssertSqlSafe;
@@ -21,6 +22,7 @@ use sqlx::Row as _;
 
 use crate::drafts::insert_draft;
 use crate::ingest::event;
+use crate::semantic::decode;
 use crate::{NewDraft, Store, StoreError, ms, time};
 
 /// An idea item, with what it holds.
@@ -122,9 +124,92 @@ pub struct IdeaDetail {
     pub merged_into: Option<i64>,
 }
 
+/// How idea messages are compared when they are grouped.
+#[derive(Debug, Clone, Copy)]
+pub enum IdeaSimilarity<'a> {
+    /// The cosine of their content words (`[ideas] similarity`).
+    Words {
+        /// Join an item at this similarity or above.
+        threshold: f64,
+        /// The organisation's own words, which say nothing about an idea.
+        ignore: &'a BTreeSet<String>,
+    },
+    /// The cosine of their sentence embeddings (`[ideas] semantic_similarity`).
+    Meaning {
+        /// Join an item at this similarity or above.
+        threshold: f64,
+        /// The model whose vectors are compared (`message_embeddings.model`).
+        model: &'a str,
+    },
+}
+
+impl IdeaSimilarity<'_> {
+    /// Which way this compares.
+    pub fn method(&self) -> GroupedBy {
+        match self {
+            IdeaSimilarity::Words { .. } => GroupedBy::Words,
+            IdeaSimilarity::Meaning { .. } => GroupedBy::Meaning,
+        }
+    }
+}
+
+/// How a grouping run compared messages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupedBy {
+    /// By their content words.
+    #[default]
+    Words,
+    /// By the meaning of their text: sentence embeddings.
+    Meaning,
+}
+
+impl GroupedBy {
+    /// `words` or `meaning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupedBy::Words => "words",
+            GroupedBy::Meaning => "meaning",
+        }
+    }
+}
+
+/// What a message is compared by.
+enum Key {
+    Terms(Terms),
+    Vector(Vec<f32>),
+}
+
+/// The grouper of a run, words or vectors.
+enum Placer {
+    Words(Grouper),
+    Meaning(VectorGrouper),
+}
+
+impl Placer {
+    fn place(&self, key: &Key) -> Placement {
+        match (self, key) {
+            (Placer::Words(g), Key::Terms(t)) => g.place(t),
+            (Placer::Meaning(g), Key::Vector(v)) => g.place(v),
+            // Never built: a run's keys are all of its grouper's kind.
+            _ => Placement::New { best: 0.0 },
+        }
+    }
+
+    fn add(&mut self, item: i64, key: Key) {
+        match (self, key) {
+            (Placer::Words(g), Key::Terms(t)) => g.add(item, t),
+            (Placer::Meaning(g), Key::Vector(v)) => g.add(item, v),
+            _ => {}
+        }
+    }
+}
+
 /// What a grouping run did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Grouped {
+    /// How messages were compared.
+    pub by: GroupedBy,
     /// Idea messages placed.
     pub messages: usize,
     /// Of those, how many joined an existing item.
@@ -209,43 +294,98 @@ const UNGROUPED: &str = "FROM messages m LEFT JOIN idea_messages im ON im.messag
 
 impl Store {
     /// Places up to `limit` idea messages not in an item yet, oldest first: each joins
-    /// the item with the most similar message at `threshold` or above, or starts an item
-    /// (`rapport_core::ideas::Grouper`); `ignore` are the organisation's own words. One
-    /// transaction: a crash places nothing, and a run again places what is left, so it
-    /// is idempotent and resumable.
+    /// the item with the most similar message at the threshold or above, or starts an
+    /// item. `similarity` says how messages are compared: by their content words
+    /// (`rapport_core::ideas::Grouper`, `ignore` being the organisation's own words), or
+    /// by the cosine of their sentence embeddings (`rapport_core::semantic::VectorGrouper`;
+    /// only messages with a vector of the model are placed, the others wait for theirs).
+    /// One transaction: a crash places nothing, and a run again places what is left, so
+    /// it is idempotent and resumable. The `ideas_grouped` event says which way (`"by":
+    /// "words"` or `"meaning"`).
     pub async fn group_ideas(
         &self,
-        threshold: f64,
-        ignore: &BTreeSet<String>,
+        similarity: &IdeaSimilarity<'_>,
         limit: i64,
         now: DateTime<Utc>,
     ) -> Result<Grouped, StoreError> {
         let at = ms(now);
         let mut tx = self.begin_write().await?;
-        let new: Vec<(i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT m.id, m.text {UNGROUPED} ORDER BY m.created_at, m.id LIMIT $1"
-        )))
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut out = Grouped::default();
-        if new.is_empty() {
-            return Ok(out);
-        }
-        let existing: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT im.item_id, m.text FROM idea_messages im JOIN messages m ON m.id = im.message_id \
-             JOIN idea_items i ON i.id = im.item_id WHERE i.merged_into IS NULL ORDER BY im.item_id, m.id",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut grouper = Grouper::new(threshold);
-        for (item, text) in existing {
-            grouper.add(item, terms(&text, ignore));
-        }
+        let by = similarity.method();
+        let mut out = Grouped {
+            by,
+            ..Grouped::default()
+        };
+        let (new, mut grouper) = match *similarity {
+            IdeaSimilarity::Words { threshold, ignore } => {
+                let new: Vec<(i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT m.id, m.text {UNGROUPED} ORDER BY m.created_at, m.id LIMIT $1"
+                )))
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+                if new.is_empty() {
+                    return Ok(out);
+                }
+                let existing: Vec<(i64, String)> = sqlx::query_as(
+                    "SELECT im.item_id, m.text FROM idea_messages im JOIN messages m ON m.id = im.message_id \
+                     JOIN idea_items i ON i.id = im.item_id WHERE i.merged_into IS NULL ORDER BY im.item_id, m.id",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut g = Grouper::new(threshold);
+                for (item, text) in existing {
+                    g.add(item, terms(&text, ignore));
+                }
+                let new = new
+                    .into_iter()
+                    .map(|(id, text)| {
+                        let key = Key::Terms(terms(&text, ignore));
+                        (id, text, key)
+                    })
+                    .collect::<Vec<_>>();
+                (new, Placer::Words(g))
+            }
+            IdeaSimilarity::Meaning { threshold, model } => {
+                let rows = sqlx::query(
+                    "SELECT m.id, m.text, e.vector FROM messages m \
+                     JOIN message_embeddings e ON e.message_id = m.id AND e.model = $1 \
+                     LEFT JOIN idea_messages im ON im.message_id = m.id \
+                     WHERE m.direction = 'inbound' AND m.intent = 'idea' AND im.message_id IS NULL \
+                     ORDER BY m.created_at, m.id LIMIT $2",
+                )
+                .bind(model)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+                if rows.is_empty() {
+                    return Ok(out);
+                }
+                let mut new = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let id: i64 = r.try_get(0)?;
+                    let bytes: Vec<u8> = r.try_get(2)?;
+                    new.push((id, r.try_get(1)?, Key::Vector(decode(&bytes, id)?)));
+                }
+                let existing = sqlx::query(
+                    "SELECT im.item_id, im.message_id, e.vector FROM idea_messages im \
+                     JOIN message_embeddings e ON e.message_id = im.message_id AND e.model = $1 \
+                     JOIN idea_items i ON i.id = im.item_id WHERE i.merged_into IS NULL \
+                     ORDER BY im.item_id, im.message_id",
+                )
+                .bind(model)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut g = VectorGrouper::new(threshold);
+                for r in &existing {
+                    let bytes: Vec<u8> = r.try_get(2)?;
+                    g.add(r.try_get(0)?, decode(&bytes, r.try_get(1)?)?);
+                }
+                (new, Placer::Meaning(g))
+            }
+        };
         let mut touched = BTreeSet::new();
-        for (message, text) in new {
-            let t = terms(&text, ignore);
-            let (item, similarity, created) = match grouper.place(&t) {
+        for (message, text, key) in new {
+            let (item, similarity, created) = match grouper.place(&key) {
                 Placement::Join { item, similarity } => (item, Some(similarity), false),
                 Placement::New { .. } => {
                     let (id,): (i64,) = sqlx::query_as(
@@ -286,7 +426,7 @@ impl Store {
                 }
                 continue;
             }
-            grouper.add(item, t);
+            grouper.add(item, key);
             out.messages += 1;
             if created {
                 out.new_items.push(item);
@@ -309,12 +449,30 @@ impl Store {
                 "ideas_grouped",
                 "grouping",
                 at,
-                json!({"messages": out.messages, "joined": out.joined, "new_items": out.new_items}),
+                json!({"messages": out.messages, "joined": out.joined, "new_items": out.new_items, "by": by}),
             )
             .await?;
         }
         tx.commit().await?;
         Ok(out)
+    }
+
+    /// The messages grouping by meaning needs and that have no vector of `model` yet:
+    /// the idea messages in no item, and the messages of the items not merged away.
+    pub async fn ideas_without_vectors(&self, model: &str) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT m.id FROM messages m LEFT JOIN idea_messages im ON im.message_id = m.id \
+             LEFT JOIN idea_items i ON i.id = im.item_id \
+             LEFT JOIN message_embeddings e ON e.message_id = m.id AND e.model = $1 \
+             WHERE e.message_id IS NULL AND ( \
+               (im.message_id IS NULL AND m.direction = 'inbound' AND m.intent = 'idea') \
+               OR (im.message_id IS NOT NULL AND i.merged_into IS NULL)) \
+             ORDER BY m.id",
+        )
+        .bind(model)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
     /// How many idea messages are in no item yet.

@@ -53,8 +53,8 @@ pub use drafts::{Draft, DraftTarget, DuePost, NewDraft, PostSent, StatusChange};
 pub use error::StoreError;
 pub use follow::{EventFollower, GAP_PATIENCE};
 pub use ideas::{
-    DraftedReply, Grouped, IdeaDetail, IdeaItem, IdeaMessage, IdeaPerson, IdeaReply, IdeaReplyRow,
-    IdeaStatusChange, IdeaStatusOutcome,
+    DraftedReply, Grouped, GroupedBy, IdeaDetail, IdeaItem, IdeaMessage, IdeaPerson, IdeaReply,
+    IdeaReplyRow, IdeaSimilarity, IdeaStatusChange, IdeaStatusOutcome,
 };
 pub use ingest::{BatchOutcome, HistoryItem, Ingestor, Prepared, QuarantineRow};
 pub use jobs::{Job, JobRow, Singleton};

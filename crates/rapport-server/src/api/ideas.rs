@@ -49,7 +49,13 @@ pub async fn list(
                 .map_err(|e| ApiError::invalid(e.to_string()))
         })
         .transpose()?;
-    ideas::group(state.store(), state.config(), state.now()).await?;
+    ideas::group(
+        state.store(),
+        state.config(),
+        state.embedder().map(|e| &**e),
+        state.now(),
+    )
+    .await?;
     let items = state.store().idea_items(status).await?;
     Ok(Json(json!({"items": items})))
 }

@@ -25,7 +25,13 @@ use crate::ideas::{self, IdeaActionError};
 pub async fn page(State(state): State<AppState>, session: Session) -> Result<Response, WebError> {
     session.require(Action::Read)?;
     let now = state.now();
-    ideas::group(state.store(), state.config(), now).await?;
+    ideas::group(
+        state.store(),
+        state.config(),
+        state.embedder().map(|e| &**e),
+        now,
+    )
+    .await?;
     let items = state.store().idea_items(None).await?;
     let body = html! {
         h1 { "Ideas" }

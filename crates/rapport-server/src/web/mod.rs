@@ -283,6 +283,21 @@ impl From<StoreError> for WebError {
     }
 }
 
+impl From<crate::semantic::SemanticJobError> for WebError {
+    fn from(err: crate::semantic::SemanticJobError) -> Self {
+        match err {
+            crate::semantic::SemanticJobError::Store(e) => e.into(),
+            model => {
+                tracing::error!("web: {model}");
+                WebError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The embedding model failed; the server's log has the detail. Try again in a moment.",
+                )
+            }
+        }
+    }
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let title = self.status.canonical_reason().unwrap_or("Error");

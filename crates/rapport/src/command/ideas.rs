@@ -2,16 +2,21 @@
 //! `rapport_server::ideas`' (shared with the API and the web page); this module prints.
 //!
 //! `list` and `show` group the new idea messages first, so they answer with every idea
-//! stored; a running `rapport worker` groups them too (its `ideas` duty).
+//! stored; a running `rapport worker` groups them too (its `ideas` duty). With the
+//! embedding model installed (`rapport semantic install`) they are grouped by meaning,
+//! otherwise by words (docs/ideas.md).
 
 use std::process::ExitCode;
 use std::str::FromStr as _;
 
 use anyhow::{Result, bail};
+use chrono::{DateTime, Utc};
 use rapport_core::access::Role;
+use rapport_core::config::Config;
 use rapport_core::ideas::IdeaStatus;
+use rapport_semantic::DeviceChoice;
 use rapport_server::ideas::{self, IdeaActionError};
-use rapport_store::Store;
+use rapport_store::{Grouped, GroupedBy, Store};
 use serde_json::json;
 
 use super::Ctx;
@@ -29,6 +34,26 @@ async fn role_of(ctx: &Ctx, store: &Store) -> Result<Role> {
     }
 }
 
+/// Groups the new idea messages: by meaning when the embedding model is installed (it is
+/// loaded only when there is something to group), by words otherwise.
+async fn group(ctx: &Ctx, store: &Store, config: &Config, now: DateTime<Utc>) -> Result<Grouped> {
+    if store.ungrouped_ideas().await? == 0 {
+        let installed =
+            rapport_semantic::find_model_dir(&super::semantic::configured_model_dir(ctx, config))
+                .is_some();
+        return Ok(Grouped {
+            by: if installed {
+                GroupedBy::Meaning
+            } else {
+                GroupedBy::Words
+            },
+            ..Grouped::default()
+        });
+    }
+    let embedder = super::semantic::load(ctx, config, DeviceChoice::Cpu)?;
+    Ok(ideas::group(store, config, embedder.as_ref(), now).await?)
+}
+
 /// `rapport ideas …`.
 pub async fn run(ctx: &Ctx, command: Option<&IdeasCommand>, as_json: bool) -> Result<ExitCode> {
     let config = ctx.config()?;
@@ -37,13 +62,14 @@ pub async fn run(ctx: &Ctx, command: Option<&IdeasCommand>, as_json: bool) -> Re
     let list = IdeasCommand::List { status: None };
     match command.unwrap_or(&list) {
         IdeasCommand::Group => {
-            let g = ideas::group(&store, &config, now).await?;
+            let g = group(ctx, &store, &config, now).await?;
             if as_json {
                 output::json(&g)?;
             } else {
                 println!(
-                    "{} idea message(s) grouped: {} joined an item, {} new item(s)",
+                    "{} idea message(s) grouped by {}: {} joined an item, {} new item(s)",
                     g.messages,
+                    g.by.as_str(),
                     g.joined,
                     g.new_items.len()
                 );
@@ -53,7 +79,7 @@ pub async fn run(ctx: &Ctx, command: Option<&IdeasCommand>, as_json: bool) -> Re
             if let Some(s) = status {
                 IdeaStatus::from_str(s)?;
             }
-            ideas::group(&store, &config, now).await?;
+            group(ctx, &store, &config, now).await?;
             let items = store.idea_items(status.as_deref()).await?;
             if as_json {
                 output::json(&items)?;
@@ -86,7 +112,7 @@ pub async fn run(ctx: &Ctx, command: Option<&IdeasCommand>, as_json: bool) -> Re
             }
         }
         IdeasCommand::Show { id } => {
-            ideas::group(&store, &config, now).await?;
+            group(ctx, &store, &config, now).await?;
             let d = store.idea_item(*id).await?;
             if as_json {
                 output::json(&d)?;
@@ -134,7 +160,7 @@ pub async fn run(ctx: &Ctx, command: Option<&IdeasCommand>, as_json: bool) -> Re
         IdeasCommand::Status { id, status, note } => {
             let to = IdeaStatus::from_str(status)?;
             let role = role_of(ctx, &store).await?;
-            ideas::group(&store, &config, now).await?;
+            group(ctx, &store, &config, now).await?;
             let done = match ideas::set_status(
                 &store,
                 &config,

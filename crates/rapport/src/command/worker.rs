@@ -68,6 +68,8 @@ pub async fn run(ctx: &Ctx, args: &WorkerArgs) -> Result<ExitCode> {
         lease,
         outbox_settle: Duration::from_secs(args.outbox_settle_seconds),
         duties: Vec::new(),
+        ctx,
+        embedder: None,
     };
     tracing::info!(
         "worker {} started on {} ({} store)",
@@ -160,6 +162,12 @@ struct Worker<'a> {
     outbox_settle: Duration,
     /// The singleton duties this worker holds.
     duties: Vec<Singleton>,
+    /// For the model's folder.
+    ctx: &'a Ctx,
+    /// The embedding model the ideas duty groups with: loaded the first time that duty
+    /// has ideas to group (`Some(None)`: not installed, or it failed to load; grouped
+    /// by words).
+    embedder: Option<Option<rapport_semantic::Embedder>>,
 }
 
 impl Worker<'_> {
@@ -325,19 +333,7 @@ impl Worker<'_> {
                 OUTBOX => {
                     super::listen::send_pending(self.store, self.config, self.outbox_settle).await
                 }
-                IDEAS => rapport_server::ideas::group(self.store, self.config, Utc::now())
-                    .await
-                    .map(|g| {
-                        if g.messages > 0 {
-                            tracing::info!(
-                                "grouped {} idea message(s): {} joined an item, {} new item(s)",
-                                g.messages,
-                                g.joined,
-                                g.new_items.len()
-                            );
-                        }
-                    })
-                    .context("cannot group the new ideas"),
+                IDEAS => self.group_ideas().await,
                 _ => Ok(()),
             };
             if let Err(e) = done {
@@ -347,6 +343,43 @@ impl Worker<'_> {
                 );
             }
         }
+    }
+
+    /// The ideas duty: groups the new idea messages, by meaning once the model is loaded
+    /// (the first time there is something to group), by words without it.
+    async fn group_ideas(&mut self) -> Result<()> {
+        if self.embedder.is_none() {
+            if self.store.ungrouped_ideas().await? == 0 {
+                return Ok(());
+            }
+            let loaded = super::semantic::load(
+                self.ctx,
+                self.config,
+                rapport_semantic::DeviceChoice::Cpu,
+            )
+            .unwrap_or_else(|e| {
+                tracing::warn!(
+                    "worker {}: ideas are grouped by words: {e:#}; fix [semantic] and restart the worker",
+                    self.name
+                );
+                None
+            });
+            self.embedder = Some(loaded);
+        }
+        let embedder = self.embedder.as_ref().and_then(Option::as_ref);
+        let g = rapport_server::ideas::group(self.store, self.config, embedder, Utc::now())
+            .await
+            .context("cannot group the new ideas")?;
+        if g.messages > 0 {
+            tracing::info!(
+                "grouped {} idea message(s) by {}: {} joined an item, {} new item(s)",
+                g.messages,
+                g.by.as_str(),
+                g.joined,
+                g.new_items.len()
+            );
+        }
+        Ok(())
     }
 
     async fn sla_timer(&self) -> Result<()> {
