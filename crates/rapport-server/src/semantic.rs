@@ -18,6 +18,37 @@ use rapport_store::{Store, StoreError};
 const EMBED_EVERY: Duration = Duration::from_secs(2);
 /// The longest it waits after failures.
 const EMBED_BACKOFF_MAX: Duration = Duration::from_secs(60);
+/// How often a job that keeps its place looks at every message again.
+const EMBED_RESCAN: Duration = Duration::from_secs(300);
+
+/// When a long-running job looks at every message again: every [`EMBED_RESCAN`].
+#[derive(Debug)]
+pub struct Cursor {
+    rescanned: std::time::Instant,
+}
+
+impl Cursor {
+    /// A cursor that rewinds [`EMBED_RESCAN`] from now.
+    pub fn new() -> Self {
+        Self {
+            rescanned: std::time::Instant::now(),
+        }
+    }
+
+    /// Sets `after` back to the first message when a rescan is due.
+    pub fn rewind_when_due(&mut self, after: &mut i64) {
+        if self.rescanned.elapsed() >= EMBED_RESCAN {
+            *after = i64::MIN;
+            self.rescanned = std::time::Instant::now();
+        }
+    }
+}
+
+impl Default for Cursor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// Why the embedding job stopped.
 #[derive(Debug, thiserror::Error)]
@@ -56,18 +87,20 @@ async fn embed_and_save(
     Ok(rows.len())
 }
 
-/// Embeds the inbound messages that have no vector yet, `batch` at a time, oldest first,
-/// until none is left (or `limit` are done); `progress` gets the running total after
+/// Embeds the inbound messages after message id `after` that have no vector yet, `batch`
+/// at a time, oldest first, until none is left (or `limit` are done), moving `after`
+/// past each batch stored (a caller that keeps it does not scan the embedded messages
+/// again; `i64::MIN` looks at every message); `progress` gets the running total after
 /// each batch. Returns how many were embedded.
 pub async fn embed_pending(
     store: &Store,
     embedder: &Embedder,
     batch: usize,
     limit: Option<usize>,
+    after: &mut i64,
     mut progress: impl FnMut(usize),
 ) -> Result<usize, SemanticJobError> {
     let batch = batch.max(1);
-    let mut after = i64::MIN;
     let mut done = 0usize;
     loop {
         let want = limit.map_or(batch, |l| batch.min(l.saturating_sub(done)));
@@ -75,13 +108,13 @@ pub async fn embed_pending(
             return Ok(done);
         }
         let texts = store
-            .messages_to_embed(MODEL_NAME, after, i64::try_from(want).unwrap_or(i64::MAX))
+            .messages_to_embed(MODEL_NAME, *after, i64::try_from(want).unwrap_or(i64::MAX))
             .await?;
         let Some(last) = texts.last().map(|(id, _)| *id) else {
             return Ok(done);
         };
         done += embed_and_save(store, embedder, &texts).await?;
-        after = last;
+        *after = last;
         progress(done);
         if texts.len() < want {
             return Ok(done);
@@ -105,11 +138,16 @@ pub async fn embed_messages(
 }
 
 /// Embeds new inbound messages for as long as it runs: every two seconds, whatever has
-/// arrived since (failures are logged and retried less often while they last).
+/// arrived since (failures are logged and retried less often while they last). It looks
+/// past the last message it embedded, and at every message again every few minutes (a
+/// message committed late with a lower id, a vector deleted by hand).
 pub async fn keep_embeddings_current(store: Store, embedder: Arc<Embedder>, batch: usize) {
     let mut wait = EMBED_EVERY;
+    let mut after = i64::MIN;
+    let mut cursor = Cursor::new();
     loop {
-        match embed_pending(&store, &embedder, batch, None, |_| {}).await {
+        cursor.rewind_when_due(&mut after);
+        match embed_pending(&store, &embedder, batch, None, &mut after, |_| {}).await {
             Ok(0) => wait = EMBED_EVERY,
             Ok(n) => {
                 tracing::debug!(embedded = n, "new messages embedded");

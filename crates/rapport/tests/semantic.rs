@@ -202,35 +202,57 @@ fn similar_finds_the_conversations_that_mean_the_same() {
             "Love how cosy the lamps make the kitchen feel",
         ),
     ];
-    let file = tmp.path().join("posts.jsonl");
-    let lines: Vec<String> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, (id, user, text))| {
-            serde_json::json!({"id": id, "user": user, "text": text,
-                "created_at": format!("2026-11-2{}T10:00:00Z", i % 3)})
-            .to_string()
-        })
-        .collect();
-    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let import = |name: &str, rows: &[(&str, &str, &str)], offset: usize| {
+        let file = tmp.path().join(name);
+        let lines: Vec<String> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (id, user, text))| {
+                serde_json::json!({"id": id, "user": user, "text": text,
+                    "created_at": format!("2026-11-2{}T10:00:00Z", (i + offset) % 3)})
+                .to_string()
+            })
+            .collect();
+        std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+        ok(with_model(&data, &model)
+            .args(["import", "--platform", "mastodon"])
+            .arg(&file)
+            .output()
+            .unwrap());
+    };
+    let status = || -> Value {
+        serde_json::from_str(&ok(with_model(&data, &model)
+            .args(["semantic", "status", "--json"])
+            .output()
+            .unwrap()))
+        .unwrap()
+    };
+    // Five posts: a worker embeds them between jobs (its embeddings duty).
+    import("first.jsonl", &rows[..5], 0);
+    let s = status();
+    assert_eq!(s["on"], true);
+    assert_eq!(
+        (s["embedded"].as_i64(), s["missing"].as_i64()),
+        (Some(0), Some(5))
+    );
     ok(with_model(&data, &model)
-        .args(["import", "--platform", "mastodon"])
-        .arg(&file)
+        .args(["worker", "--exit-when-idle", "1"])
         .output()
         .unwrap());
-    let status: Value = serde_json::from_str(&ok(with_model(&data, &model)
-        .args(["semantic", "status", "--json"])
-        .output()
-        .unwrap()))
-    .unwrap();
-    assert_eq!(status["on"], true);
-    assert_eq!(status["missing"], 7);
+    let s = status();
+    assert_eq!(
+        (s["embedded"].as_i64(), s["missing"].as_i64()),
+        (Some(5), Some(0)),
+        "{s}"
+    );
+    // Two more: `semantic index` embeds those two, now.
+    import("second.jsonl", &rows[5..], 5);
     let indexed: Value = serde_json::from_str(&ok(with_model(&data, &model)
         .args(["semantic", "index", "--json"])
         .output()
         .unwrap()))
     .unwrap();
-    assert_eq!(indexed["embedded_now"], 7);
+    assert_eq!(indexed["embedded_now"], 2);
     assert_eq!(indexed["missing"], 0);
     // Again: nothing left to do, nothing embedded twice.
     let again: Value = serde_json::from_str(&ok(with_model(&data, &model)

@@ -196,11 +196,13 @@ pub async fn index(
     let todo = limit.map_or(todo, |l| todo.min(i64::try_from(l).unwrap_or(i64::MAX)));
     let bar = progress_bar(u64::try_from(todo).unwrap_or(0), json);
     let started = std::time::Instant::now();
+    let mut after = i64::MIN;
     let done = rapport_server::semantic::embed_pending(
         &store,
         &embedder,
         config.semantic.batch,
         limit,
+        &mut after,
         |n| bar.set_position(n as u64),
     )
     .await?;

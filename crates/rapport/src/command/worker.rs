@@ -70,6 +70,8 @@ pub async fn run(ctx: &Ctx, args: &WorkerArgs) -> Result<ExitCode> {
         duties: Vec::new(),
         ctx,
         embedder: None,
+        embed_after: i64::MIN,
+        embed_cursor: rapport_server::semantic::Cursor::new(),
     };
     tracing::info!(
         "worker {} started on {} ({} store)",
@@ -102,16 +104,23 @@ pub async fn run(ctx: &Ctx, args: &WorkerArgs) -> Result<ExitCode> {
         let wait = match store.claim_jobs(&worker.name, 1, lease, Utc::now()).await {
             Ok(jobs) if jobs.is_empty() => {
                 backoff = Duration::from_millis(500);
-                if let Some(secs) = args.exit_when_idle
-                    && idle_since.elapsed() >= Duration::from_secs(secs)
-                {
-                    tracing::info!(
-                        "worker {}: nothing to do for {secs}s, stopping",
-                        worker.name
-                    );
-                    break;
+                // Idle: the embeddings duty's turn, a batch at a time (then the queue
+                // again, and Ctrl-C is heard between batches).
+                if worker.embed_some().await > 0 {
+                    idle_since = Instant::now();
+                    Duration::ZERO
+                } else {
+                    if let Some(secs) = args.exit_when_idle
+                        && idle_since.elapsed() >= Duration::from_secs(secs)
+                    {
+                        tracing::info!(
+                            "worker {}: nothing to do for {secs}s, stopping",
+                            worker.name
+                        );
+                        break;
+                    }
+                    POLL
                 }
-                POLL
             }
             Ok(jobs) => {
                 backoff = Duration::from_millis(500);
@@ -168,6 +177,10 @@ struct Worker<'a> {
     /// has ideas to group (`Some(None)`: not installed, or it failed to load; grouped
     /// by words).
     embedder: Option<Option<rapport_semantic::Embedder>>,
+    /// The embeddings duty's place: the last message it embedded.
+    embed_after: i64,
+    /// When that duty looks at every message again.
+    embed_cursor: rapport_server::semantic::Cursor,
 }
 
 impl Worker<'_> {
@@ -310,7 +323,7 @@ impl Worker<'_> {
             }
         }
         self.duties = held;
-        for name in [SLA_TIMER, OUTBOX, ALERTS, IDEAS] {
+        for name in [SLA_TIMER, OUTBOX, ALERTS, IDEAS, EMBEDDINGS] {
             if self.duties.iter().any(|d| d.name() == name) {
                 continue;
             }
@@ -345,13 +358,10 @@ impl Worker<'_> {
         }
     }
 
-    /// The ideas duty: groups the new idea messages, by meaning once the model is loaded
-    /// (the first time there is something to group), by words without it.
-    async fn group_ideas(&mut self) -> Result<()> {
+    /// The model, loaded the first time a duty needs it (`None`: not installed, or it
+    /// failed to load, which is logged once).
+    fn embedder(&mut self) -> Option<&rapport_semantic::Embedder> {
         if self.embedder.is_none() {
-            if self.store.ungrouped_ideas().await? == 0 {
-                return Ok(());
-            }
             let loaded = super::semantic::load(
                 self.ctx,
                 self.config,
@@ -359,15 +369,58 @@ impl Worker<'_> {
             )
             .unwrap_or_else(|e| {
                 tracing::warn!(
-                    "worker {}: ideas are grouped by words: {e:#}; fix [semantic] and restart the worker",
+                    "worker {}: the semantic layer is off: {e:#}; fix [semantic] and restart the worker",
                     self.name
                 );
                 None
             });
             self.embedder = Some(loaded);
         }
-        let embedder = self.embedder.as_ref().and_then(Option::as_ref);
-        let g = rapport_server::ideas::group(self.store, self.config, embedder, Utc::now())
+        self.embedder.as_ref().and_then(Option::as_ref)
+    }
+
+    /// The embeddings duty, when the queue is empty (ingest always goes first): one batch
+    /// of the inbound messages that have no vector yet. How many it embedded.
+    async fn embed_some(&mut self) -> usize {
+        if !self.config.semantic.background || !self.duties.iter().any(|d| d.name() == EMBEDDINGS) {
+            return 0;
+        }
+        let batch = self.config.semantic.batch;
+        let store = self.store;
+        let name = self.name.clone();
+        self.embed_cursor.rewind_when_due(&mut self.embed_after);
+        let mut after = self.embed_after;
+        let Some(embedder) = self.embedder() else {
+            return 0;
+        };
+        let done = rapport_server::semantic::embed_pending(
+            store,
+            embedder,
+            batch,
+            Some(batch),
+            &mut after,
+            |_| {},
+        )
+        .await;
+        self.embed_after = after;
+        match done {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!("worker {name}: cannot embed new messages: {e}");
+                0
+            }
+        }
+    }
+
+    /// The ideas duty: groups the new idea messages, by meaning once the model is loaded
+    /// (the first time there is something to group), by words without it.
+    async fn group_ideas(&mut self) -> Result<()> {
+        if self.embedder.is_none() && self.store.ungrouped_ideas().await? == 0 {
+            return Ok(());
+        }
+        let (store, config) = (self.store, self.config);
+        let embedder = self.embedder();
+        let g = rapport_server::ideas::group(store, config, embedder, Utc::now())
             .await
             .context("cannot group the new ideas")?;
         if g.messages > 0 {
@@ -409,6 +462,8 @@ const OUTBOX: &str = "outbox";
 pub(crate) const ALERTS: &str = "alerts";
 /// The ideas duty: groups new idea messages into idea items (docs/ideas.md).
 const IDEAS: &str = "ideas";
+/// The semantic layer's background embedding (docs/semantic.md), done between jobs.
+const EMBEDDINGS: &str = "embeddings";
 
 enum JobError {
     /// Another worker has the job now.
