@@ -178,7 +178,7 @@ fn device(choice: DeviceChoice) -> Result<Device, EmbedError> {
             if !cuda_compiled() {
                 return Err(EmbedError::Device(
                     "this rapport was built without GPU support: build it with \
-                     `cargo build --release --features cuda` (docs/semantic.md), or use --device cpu"
+                     `cargo build --release -p rapport --features cuda` (docs/semantic.md), or use --device cpu"
                         .into(),
                 ));
             }
