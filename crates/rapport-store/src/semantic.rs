@@ -59,6 +59,11 @@ pub(crate) fn decode(bytes: &[u8], message: i64) -> Result<Vec<f32>, StoreError>
     })
 }
 
+/// Ids for an `IN (...)` list: numbers only, so nothing can be injected.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 impl Store {
     /// Up to `limit` inbound messages with no vector of `model`, after message id
     /// `after`, oldest id first: `(id, text)`.
@@ -88,11 +93,7 @@ impl Store {
     ) -> Result<Vec<(i64, String)>, StoreError> {
         let mut out = Vec::new();
         for chunk in ids.chunks(500) {
-            let list = chunk
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
+            let list = id_list(chunk);
             let rows: Vec<(i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
                 "SELECT m.id, m.text FROM messages m LEFT JOIN message_embeddings e \
                  ON e.message_id = m.id AND e.model = $1 \
@@ -161,11 +162,7 @@ impl Store {
     ) -> Result<Vec<(i64, Vec<f32>)>, StoreError> {
         let mut out = Vec::new();
         for chunk in ids.chunks(500) {
-            let list = chunk
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
+            let list = id_list(chunk);
             let rows = sqlx::query(AssertSqlSafe(format!(
                 "SELECT message_id, vector FROM message_embeddings \
                  WHERE model = $1 AND message_id IN ({list}) ORDER BY message_id"

