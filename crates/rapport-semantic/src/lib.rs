@@ -35,7 +35,7 @@ pub const MODEL_PACKAGE_VERSION: &str = "0.1.0";
 
 /// Texts per forward pass on the CPU: larger batches gain nothing on two cores and
 /// cost memory.
-pub const CPU_BATCH: usize = 32;
+pub const CPU_BATCH: usize = 64;
 
 /// Texts per forward pass on a GPU.
 pub const GPU_BATCH: usize = 512;

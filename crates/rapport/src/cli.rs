@@ -635,7 +635,7 @@ pub enum BenchCommand {
         /// Where the model runs: cpu, or cuda (a build with `--features cuda`).
         #[arg(long, default_value = "cpu")]
         device: rapport_semantic::DeviceChoice,
-        /// Texts per forward pass (default: 32 on the CPU, 512 on a GPU).
+        /// Texts per forward pass (default: 64 on the CPU, 512 on a GPU).
         #[arg(long)]
         batch: Option<usize>,
         /// A Python with sentence-transformers installed, for the peer.
