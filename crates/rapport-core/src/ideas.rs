@@ -380,6 +380,23 @@ pub enum Placement {
     },
 }
 
+impl Placement {
+    /// The placement for the closest item found (`(item, similarity)`, `None` when there
+    /// are no items): joining it when it is at least `threshold` similar (and similar at
+    /// all), a new item otherwise.
+    pub fn of_best(best: Option<(i64, f64)>, threshold: f64) -> Self {
+        match best {
+            Some((item, s)) if s >= threshold && s > 0.0 => Placement::Join {
+                item,
+                similarity: s,
+            },
+            other => Placement::New {
+                best: other.map_or(0.0, |(_, s)| s),
+            },
+        }
+    }
+}
+
 /// The items as they stand, to place new idea messages in: each item's messages'
 /// terms.
 #[derive(Debug, Clone)]
@@ -415,15 +432,7 @@ impl Grouper {
                 best = Some((item, s));
             }
         }
-        match best {
-            Some((item, s)) if s >= self.threshold && s > 0.0 => Placement::Join {
-                item,
-                similarity: s,
-            },
-            other => Placement::New {
-                best: other.map_or(0.0, |(_, s)| s),
-            },
-        }
+        Placement::of_best(best, self.threshold)
     }
 }
 

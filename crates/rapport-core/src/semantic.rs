@@ -849,15 +849,7 @@ impl VectorGrouper {
                 best = Some((item, s));
             }
         }
-        match best {
-            Some((item, s)) if s >= self.threshold && s > 0.0 => Placement::Join {
-                item,
-                similarity: s,
-            },
-            other => Placement::New {
-                best: other.map_or(0.0, |(_, s)| s),
-            },
-        }
+        Placement::of_best(best, self.threshold)
     }
 }
 

@@ -8,7 +8,6 @@
 //! `--python`; without sentence-transformers there, only rapport's figure is printed,
 //! with what to install.
 
-use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -160,27 +159,16 @@ fn reference(
     python: &str,
     device: DeviceChoice,
 ) -> Result<(Vec<Vec<f32>>, f64, serde_json::Value)> {
-    let dir = tempfile::tempdir()?;
-    let script = dir.path().join("embed_peer.py");
-    std::fs::write(&script, PEER)?;
-    let input = dir.path().join("sentences.jsonl");
-    {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&input)?);
-        for s in sentences {
-            serde_json::to_writer(&mut f, s)?;
-            f.write_all(b"\n")?;
-        }
-        f.flush()?;
-    }
-    let vectors = dir.path().join("vectors.f32");
+    let files = super::bench_peer::peer_files("embed_peer.py", PEER, sentences)?;
+    let vectors = files.dir.path().join("vectors.f32");
     let torch_device = match device {
         DeviceChoice::Cpu => "cpu".to_string(),
         DeviceChoice::Cuda(n) => format!("cuda:{n}"),
     };
     let out = std::process::Command::new(python)
-        .arg(&script)
+        .arg(&files.script)
         .arg(embedder.model_dir())
-        .arg(&input)
+        .arg(&files.input)
         .arg(&vectors)
         .arg(&torch_device)
         .arg(embedder.batch_size().to_string())
@@ -195,7 +183,7 @@ fn reference(
                 "{python} has no sentence-transformers: `python3 -m venv /tmp/st && /tmp/st/bin/pip install sentence-transformers`, then --python /tmp/st/bin/python"
             );
         }
-        bail!("{python} {}: {}", script.display(), err.trim());
+        bail!("{python} {}: {}", files.script.display(), err.trim());
     }
     let info: serde_json::Value =
         serde_json::from_slice(&out.stdout).context("the peer printed no summary")?;

@@ -9,7 +9,6 @@
 //! the binary) with the Python given by `--python`; without vaderSentiment there, only
 //! rapport's figure is printed, with what to install.
 
-use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -129,22 +128,11 @@ pub async fn run(n: usize, python: &str, as_json: bool) -> Result<ExitCode> {
 
 /// Runs the reference: its compounds, its scoring seconds, its version.
 fn reference(sentences: &[String], python: &str) -> Result<(Vec<f64>, f64, String)> {
-    let dir = tempfile::tempdir()?;
-    let script = dir.path().join("vader_peer.py");
-    std::fs::write(&script, PEER)?;
-    let input = dir.path().join("sentences.jsonl");
-    {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&input)?);
-        for s in sentences {
-            serde_json::to_writer(&mut f, s)?;
-            f.write_all(b"\n")?;
-        }
-        f.flush()?;
-    }
-    let scores = dir.path().join("scores.txt");
+    let files = super::bench_peer::peer_files("vader_peer.py", PEER, sentences)?;
+    let scores = files.dir.path().join("scores.txt");
     let out = std::process::Command::new(python)
-        .arg(&script)
-        .arg(&input)
+        .arg(&files.script)
+        .arg(&files.input)
         .arg(&scores)
         .output()
         .with_context(|| {
@@ -157,7 +145,7 @@ fn reference(sentences: &[String], python: &str) -> Result<(Vec<f64>, f64, Strin
                 "{python} has no vaderSentiment: `python3 -m venv /tmp/vader && /tmp/vader/bin/pip install vaderSentiment`, then --python /tmp/vader/bin/python (tools/bench.sh does this)"
             );
         }
-        bail!("{python} {}: {}", script.display(), err.trim());
+        bail!("{python} {}: {}", files.script.display(), err.trim());
     }
     #[derive(serde::Deserialize)]
     struct Summary {

@@ -4,6 +4,7 @@ mod act;
 pub mod alerts;
 mod bench_embed;
 mod bench_jetstream;
+mod bench_peer;
 mod bench_pipeline;
 mod bench_search;
 mod bench_sentiment;
