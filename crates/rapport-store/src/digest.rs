@@ -282,7 +282,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let sql = format!(
             "SELECT m.id, m.author, m.text, m.compound, e.vector FROM messages m \
-             LEFT JOIN message_embeddings e ON e.message_id = m.id AND e.model = $1 \
+             LEFT JOIN message_embeddings e ON e.message_id = m.id AND e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 \
              LEFT JOIN conversations c ON c.id = m.conversation_id \
              WHERE m.direction = 'inbound' AND m.intent != 'spam' \
              AND m.created_at >= $2 AND m.created_at < $3 AND m.id > $5 \

@@ -348,7 +348,7 @@ impl Store {
             IdeaSimilarity::Meaning { threshold, model } => {
                 let rows = sqlx::query(
                     "SELECT m.id, m.text, e.vector FROM messages m \
-                     JOIN message_embeddings e ON e.message_id = m.id AND e.model = $1 \
+                     JOIN message_embeddings e ON e.message_id = m.id AND e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 \
                      LEFT JOIN idea_messages im ON im.message_id = m.id \
                      WHERE m.direction = 'inbound' AND m.intent = 'idea' AND im.message_id IS NULL \
                      ORDER BY m.created_at, m.id LIMIT $2",
@@ -368,7 +368,7 @@ impl Store {
                 }
                 let existing = sqlx::query(
                     "SELECT im.item_id, im.message_id, e.vector FROM idea_messages im \
-                     JOIN message_embeddings e ON e.message_id = im.message_id AND e.model = $1 \
+                     JOIN message_embeddings e ON e.message_id = im.message_id AND e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 \
                      JOIN idea_items i ON i.id = im.item_id WHERE i.merged_into IS NULL \
                      ORDER BY im.item_id, im.message_id",
                 )
@@ -463,7 +463,7 @@ impl Store {
         let rows: Vec<(i64,)> = sqlx::query_as(
             "SELECT m.id FROM messages m LEFT JOIN idea_messages im ON im.message_id = m.id \
              LEFT JOIN idea_items i ON i.id = im.item_id \
-             LEFT JOIN message_embeddings e ON e.message_id = m.id AND e.model = $1 \
+             LEFT JOIN message_embeddings e ON e.message_id = m.id AND e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 \
              WHERE e.message_id IS NULL AND ( \
                (im.message_id IS NULL AND m.direction = 'inbound' AND m.intent = 'idea') \
                OR (im.message_id IS NOT NULL AND i.merged_into IS NULL)) \

@@ -6,7 +6,10 @@
 //! Each vector is stored with the model that made it; a vector of another model counts
 //! as missing, so changing the model re-embeds everything in the background. Writing a
 //! vector is an upsert, so two processes embedding at once waste work but never
-//! duplicate or damage a row.
+//! duplicate or damage a row. A stored vector that is not a whole number of 32-bit
+//! floats (cut short by hand, a bad restore) counts as missing too: every query here
+//! reads only vectors of a usable length, so the features leave it out instead of
+//! failing, and the job computes it again and replaces it.
 
 use chrono::{DateTime, Utc};
 use rapport_core::semantic::{vector_from_bytes, vector_to_bytes};
@@ -19,7 +22,7 @@ pub(crate) const PAGE: i64 = 10_000;
 
 /// Messages the embedding job has still to do: inbound, with no vector of `model`.
 const MISSING: &str = "FROM messages m LEFT JOIN message_embeddings e \
-     ON e.message_id = m.id AND e.model = $1 \
+     ON e.message_id = m.id AND e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 \
      WHERE m.direction = 'inbound' AND e.message_id IS NULL";
 
 /// A message's vector with what the features show beside it.
@@ -48,7 +51,8 @@ pub struct EmbeddingCounts {
     pub missing: i64,
 }
 
-/// A stored vector read back, or an error that says how to repair it.
+/// A stored vector read back, or an error that says how to repair it (the queries only
+/// read vectors of a usable length, so this is a last line of defence).
 pub(crate) fn decode(bytes: &[u8], message: i64) -> Result<Vec<f32>, StoreError> {
     vector_from_bytes(bytes).map_err(|e| {
         StoreError::Invalid(format!(
@@ -96,7 +100,7 @@ impl Store {
             let list = id_list(chunk);
             let rows: Vec<(i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
                 "SELECT m.id, m.text FROM messages m LEFT JOIN message_embeddings e \
-                 ON e.message_id = m.id AND e.model = $1 \
+                 ON e.message_id = m.id AND e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 \
                  WHERE m.id IN ({list}) AND e.message_id IS NULL ORDER BY m.id"
             )))
             .bind(model)
@@ -146,7 +150,7 @@ impl Store {
                 .await?;
         let (embedded,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM message_embeddings e JOIN messages m ON m.id = e.message_id \
-             WHERE e.model = $1 AND m.direction = 'inbound'",
+             WHERE e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 AND m.direction = 'inbound'",
         )
         .bind(model)
         .fetch_one(&self.pool)
@@ -164,8 +168,8 @@ impl Store {
         for chunk in ids.chunks(500) {
             let list = id_list(chunk);
             let rows = sqlx::query(AssertSqlSafe(format!(
-                "SELECT message_id, vector FROM message_embeddings \
-                 WHERE model = $1 AND message_id IN ({list}) ORDER BY message_id"
+                "SELECT e.message_id, e.vector FROM message_embeddings e \
+                 WHERE e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 AND e.message_id IN ({list}) ORDER BY e.message_id"
             )))
             .bind(model)
             .fetch_all(&self.pool)
@@ -195,7 +199,7 @@ impl Store {
             let rows = sqlx::query(
                 "SELECT m.id, m.conversation_id, m.text, m.compound, m.created_at, e.vector \
                  FROM message_embeddings e JOIN messages m ON m.id = e.message_id \
-                 WHERE e.model = $1 AND m.direction = 'inbound' AND m.created_at >= $2 \
+                 WHERE e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 AND m.direction = 'inbound' AND m.created_at >= $2 \
                  AND m.created_at < $3 AND m.id > $4 ORDER BY m.id LIMIT $5",
             )
             .bind(model)

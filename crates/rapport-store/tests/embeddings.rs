@@ -1,7 +1,8 @@
 //! The embedding job's store, on SQLite and (with RAPPORT_TEST_DATABASE_URL) PostgreSQL:
 //! only inbound messages wait for a vector; vectors come back bit for bit (BLOB / BYTEA);
 //! writing one again replaces it; a vector of another model counts as missing; reading
-//! by period pages through every row; migrate-store copies the vectors.
+//! by period pages through every row; migrate-store copies the vectors; a damaged vector
+//! counts as missing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -179,4 +180,75 @@ async fn vectors_are_stored_exactly_once_per_message_and_model() {
         target.vectors_of(model, &ids).await.unwrap(),
         store.vectors_of(model, &ids).await.unwrap()
     );
+}
+
+/// A vector damaged in the store (cut short by hand, a bad restore) counts as missing:
+/// the readers leave it out instead of failing, and the embedding job picks the message
+/// up again and replaces it.
+#[tokio::test]
+async fn a_damaged_vector_counts_as_missing_and_is_computed_again() {
+    let db = TestDb::new().await;
+    let store = db.create().await;
+    let batch = vec![
+        prepare("a", "my parcel never arrived", 0, Direction::Inbound),
+        prepare("c", "the lamp is lovely", 2, Direction::Inbound),
+    ];
+    let mut ingestor = store.ingestor(&Config::default()).await.unwrap();
+    ingestor.write_batch(&batch, &[]).await.unwrap();
+    drop(ingestor);
+    let model = "all-MiniLM-L6-v2";
+    let todo = store.messages_to_embed(model, i64::MIN, 10).await.unwrap();
+    let ids: Vec<i64> = todo.iter().map(|(id, _)| *id).collect();
+    let rows: Vec<(i64, Vec<f32>)> = ids.iter().map(|id| (*id, vector(1.5))).collect();
+    store.save_embeddings(model, &rows, t0()).await.unwrap();
+    assert_eq!(store.embedding_counts(model).await.unwrap().missing, 0);
+
+    // Cut the first message's vector to 3 bytes, then to nothing: neither is a vector.
+    let raw = db.raw().await;
+    for damaged in [vec![1u8, 2, 3], Vec::new()] {
+        sqlx::query("UPDATE message_embeddings SET vector = $1 WHERE message_id = $2")
+            .bind(damaged)
+            .bind(ids[0])
+            .execute(&raw)
+            .await
+            .unwrap();
+
+        let counts = store.embedding_counts(model).await.unwrap();
+        assert_eq!((counts.embedded, counts.missing), (1, 1));
+        assert_eq!(
+            store.messages_to_embed(model, i64::MIN, 10).await.unwrap(),
+            vec![todo[0].clone()],
+            "the job sees it as still to do"
+        );
+        assert_eq!(
+            store.texts_without_vectors(model, &ids).await.unwrap(),
+            vec![todo[0].clone()]
+        );
+        let back = store.vectors_of(model, &ids).await.unwrap();
+        assert_eq!(back, vec![rows[1].clone()], "read as missing, not an error");
+        let mut seen = Vec::new();
+        store
+            .each_embedded_message(model, None, t0() + Duration::days(1), |m| {
+                seen.push(m.message_id)
+            })
+            .await
+            .unwrap();
+        assert_eq!(seen, vec![ids[1]]);
+        let mut period = Vec::new();
+        store
+            .each_period_message(model, t0(), t0() + Duration::days(1), None, |m| {
+                period.push((m.message_id, m.vector.is_some()))
+            })
+            .await
+            .unwrap();
+        assert_eq!(period, vec![(ids[0], false), (ids[1], true)]);
+    }
+
+    // The job's next batch replaces it.
+    store
+        .save_embeddings(model, &rows[..1], t0())
+        .await
+        .unwrap();
+    assert_eq!(store.vectors_of(model, &ids).await.unwrap(), rows);
+    assert_eq!(store.embedding_counts(model).await.unwrap().missing, 0);
 }
