@@ -87,8 +87,9 @@ async fn embed_and_save(
     Ok(rows.len())
 }
 
-/// Embeds the inbound messages after message id `after` that have no vector yet, `batch`
-/// at a time, oldest first, until none is left (or `limit` are done), moving `after`
+/// Embeds the inbound messages after message id `after` (written at `since` or later,
+/// when given) that have no vector yet, `batch` at a time, oldest first, until none is
+/// left (or `limit` are done), moving `after`
 /// past each batch stored (a caller that keeps it does not scan the embedded messages
 /// again; `i64::MIN` looks at every message); `progress` gets the running total after
 /// each batch. Returns how many were embedded.
@@ -97,6 +98,7 @@ pub async fn embed_pending(
     embedder: &Embedder,
     batch: usize,
     limit: Option<usize>,
+    since: Option<chrono::DateTime<Utc>>,
     after: &mut i64,
     mut progress: impl FnMut(usize),
 ) -> Result<usize, SemanticJobError> {
@@ -108,7 +110,12 @@ pub async fn embed_pending(
             return Ok(done);
         }
         let texts = store
-            .messages_to_embed(MODEL_NAME, *after, i64::try_from(want).unwrap_or(i64::MAX))
+            .messages_to_embed(
+                MODEL_NAME,
+                since,
+                *after,
+                i64::try_from(want).unwrap_or(i64::MAX),
+            )
             .await?;
         let Some(last) = texts.last().map(|(id, _)| *id) else {
             return Ok(done);
@@ -147,7 +154,7 @@ pub async fn keep_embeddings_current(store: Store, embedder: Arc<Embedder>, batc
     let mut cursor = Cursor::new();
     loop {
         cursor.rewind_when_due(&mut after);
-        match embed_pending(&store, &embedder, batch, None, &mut after, |_| {}).await {
+        match embed_pending(&store, &embedder, batch, None, None, &mut after, |_| {}).await {
             Ok(0) => wait = EMBED_EVERY,
             Ok(n) => {
                 tracing::debug!(embedded = n, "new messages embedded");

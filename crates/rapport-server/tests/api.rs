@@ -1404,10 +1404,17 @@ async fn similar_conversations_need_the_semantic_layer_and_find_by_meaning() {
     .unwrap();
     // The background job's work, done here: only embedded messages are found.
     let mut after = i64::MIN;
-    let embedded =
-        rapport_server::semantic::embed_pending(&f.store, &embedder, 64, None, &mut after, |_| {})
-            .await
-            .unwrap();
+    let embedded = rapport_server::semantic::embed_pending(
+        &f.store,
+        &embedder,
+        64,
+        None,
+        None,
+        &mut after,
+        |_| {},
+    )
+    .await
+    .unwrap();
     assert_eq!(embedded, 10);
     let app = rapport_server::app(
         AppState::new(f.store.clone(), Config::default()).with_embedder(Arc::new(embedder)),

@@ -70,19 +70,23 @@ fn id_list(ids: &[i64]) -> String {
 
 impl Store {
     /// Up to `limit` inbound messages with no vector of `model`, after message id
-    /// `after`, oldest id first: `(id, text)`.
+    /// `after` (and written at `since` or later, when given), oldest id first:
+    /// `(id, text)`.
     pub async fn messages_to_embed(
         &self,
         model: &str,
+        since: Option<DateTime<Utc>>,
         after: i64,
         limit: i64,
     ) -> Result<Vec<(i64, String)>, StoreError> {
         let rows: Vec<(i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT m.id, m.text {MISSING} AND m.id > $2 ORDER BY m.id LIMIT $3"
+            "SELECT m.id, m.text {MISSING} AND m.id > $2 AND m.created_at >= $4 \
+             ORDER BY m.id LIMIT $3"
         )))
         .bind(model)
         .bind(after)
         .bind(limit)
+        .bind(since.map_or(i64::MIN, ms))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows)

@@ -351,7 +351,7 @@ async fn ideas_group_by_the_cosine_of_their_vectors() {
     ingestor.write_batch(&batch, &[]).await.unwrap();
     drop(ingestor);
     let ids: std::collections::HashMap<String, i64> = store
-        .messages_to_embed("test-model", i64::MIN, 100)
+        .messages_to_embed("test-model", None, i64::MIN, 100)
         .await
         .unwrap()
         .into_iter()

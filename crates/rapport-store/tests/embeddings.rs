@@ -87,7 +87,10 @@ async fn vectors_are_stored_exactly_once_per_message_and_model() {
     drop(ingestor);
 
     let model = "all-MiniLM-L6-v2";
-    let todo = store.messages_to_embed(model, i64::MIN, 10).await.unwrap();
+    let todo = store
+        .messages_to_embed(model, None, i64::MIN, 10)
+        .await
+        .unwrap();
     let texts: Vec<&str> = todo.iter().map(|(_, t)| t.as_str()).collect();
     assert_eq!(
         texts,
@@ -101,8 +104,18 @@ async fn vectors_are_stored_exactly_once_per_message_and_model() {
     let counts = store.embedding_counts(model).await.unwrap();
     assert_eq!((counts.embedded, counts.missing), (0, 3));
     // Paging: after the first id, with a limit.
-    let page = store.messages_to_embed(model, todo[0].0, 1).await.unwrap();
+    let page = store
+        .messages_to_embed(model, None, todo[0].0, 1)
+        .await
+        .unwrap();
     assert_eq!(page, vec![todo[1].clone()]);
+    // Only those written since a time (a digest's periods).
+    let since = t0() + Duration::minutes(2);
+    let recent = store
+        .messages_to_embed(model, Some(since), i64::MIN, 10)
+        .await
+        .unwrap();
+    assert_eq!(recent, todo[1..].to_vec());
 
     let ids: Vec<i64> = todo.iter().map(|(id, _)| *id).collect();
     let first: Vec<(i64, Vec<f32>)> = ids[..2]
@@ -124,7 +137,10 @@ async fn vectors_are_stored_exactly_once_per_message_and_model() {
     let counts = store.embedding_counts(model).await.unwrap();
     assert_eq!((counts.embedded, counts.missing), (2, 1));
     assert_eq!(
-        store.messages_to_embed(model, i64::MIN, 10).await.unwrap(),
+        store
+            .messages_to_embed(model, None, i64::MIN, 10)
+            .await
+            .unwrap(),
         vec![todo[2].clone()]
     );
 
@@ -197,7 +213,10 @@ async fn a_damaged_vector_counts_as_missing_and_is_computed_again() {
     ingestor.write_batch(&batch, &[]).await.unwrap();
     drop(ingestor);
     let model = "all-MiniLM-L6-v2";
-    let todo = store.messages_to_embed(model, i64::MIN, 10).await.unwrap();
+    let todo = store
+        .messages_to_embed(model, None, i64::MIN, 10)
+        .await
+        .unwrap();
     let ids: Vec<i64> = todo.iter().map(|(id, _)| *id).collect();
     let rows: Vec<(i64, Vec<f32>)> = ids.iter().map(|id| (*id, vector(1.5))).collect();
     store.save_embeddings(model, &rows, t0()).await.unwrap();
@@ -216,7 +235,10 @@ async fn a_damaged_vector_counts_as_missing_and_is_computed_again() {
         let counts = store.embedding_counts(model).await.unwrap();
         assert_eq!((counts.embedded, counts.missing), (1, 1));
         assert_eq!(
-            store.messages_to_embed(model, i64::MIN, 10).await.unwrap(),
+            store
+                .messages_to_embed(model, None, i64::MIN, 10)
+                .await
+                .unwrap(),
             vec![todo[0].clone()],
             "the job sees it as still to do"
         );

@@ -532,7 +532,7 @@ credentials_env = "MASTODON_TOKEN"
     // Vectors for all but two of this week's messages, as the embedding job writes them.
     let store = env.store().await;
     let stored = store
-        .messages_to_embed(rapport_semantic::MODEL_NAME, i64::MIN, 1000)
+        .messages_to_embed(rapport_semantic::MODEL_NAME, None, i64::MIN, 1000)
         .await
         .unwrap();
     assert_eq!(stored.len(), current.len() + previous.len());

@@ -3,7 +3,8 @@
 //! (RAPPORT_TEST_MODEL_DIR, installed by tools/test.sh from its PyPI package): `rapport
 //! embed` writes one unit vector per input line, in order, paraphrases closer than
 //! unrelated texts; `semantic index` embeds every inbound message once; `similar` ranks
-//! the conversations that say the same thing in other words above the others.
+//! the conversations that say the same thing in other words above the others; `digest`
+//! embeds the messages of its two periods that have none yet.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -296,4 +297,70 @@ fn similar_finds_the_conversations_that_mean_the_same() {
         .collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
     assert!(scores[1] > scores[2] + 0.1, "{scores:?}");
+}
+
+#[test]
+fn the_digest_embeds_its_periods_messages_first() {
+    let Some(model) = backend::model_dir() else {
+        return;
+    };
+    let tmp = TempDir::new().unwrap();
+    let data = tmp.path().join("data");
+    ok(with_model(&data, &model).arg("init").output().unwrap());
+    // Three this week, one the week before, one long ago (RAPPORT_NOW is 2026-11-23).
+    let rows = [
+        ("a", "2026-11-21T10:00:00Z", "my parcel never arrived"),
+        (
+            "b",
+            "2026-11-22T10:00:00Z",
+            "still waiting for the delivery",
+        ),
+        ("c", "2026-11-22T11:00:00Z", "the lamps look lovely"),
+        ("d", "2026-11-12T10:00:00Z", "where is my order"),
+        ("e", "2026-09-01T10:00:00Z", "an old question"),
+    ];
+    let file = tmp.path().join("posts.jsonl");
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|(id, at, text)| {
+            serde_json::json!({"id": id, "user": format!("{id}@m.example"), "text": text,
+                "created_at": at})
+            .to_string()
+        })
+        .collect();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    ok(with_model(&data, &model)
+        .args(["import", "--platform", "mastodon"])
+        .arg(&file)
+        .output()
+        .unwrap());
+
+    let digest: Value = serde_json::from_str(&ok(with_model(&data, &model)
+        .args(["digest", "--json"])
+        .output()
+        .unwrap()))
+    .unwrap();
+    let st = &digest["themes"]["semantic_themes"];
+    assert_eq!(st["on"], true, "{st:#}");
+    assert_eq!(
+        (st["messages"].as_u64(), st["embedded"].as_u64()),
+        (Some(3), Some(3)),
+        "{st:#}"
+    );
+    assert_eq!(st["not_embedded"], 0);
+    // This week's and last week's were embedded; the old one was left to the job.
+    let s: Value = serde_json::from_str(&ok(with_model(&data, &model)
+        .args(["semantic", "status", "--json"])
+        .output()
+        .unwrap()))
+    .unwrap();
+    assert_eq!(
+        (s["embedded"].as_i64(), s["missing"].as_i64()),
+        (Some(4), Some(1)),
+        "{s}"
+    );
+    // Without the model the digest still comes, with its themes from what is stored.
+    let out = rapport(&data).args(["digest", "--json"]).output().unwrap();
+    let d: Value = serde_json::from_str(&ok(out)).unwrap();
+    assert_eq!(d["themes"]["semantic_themes"]["embedded"], 3);
 }

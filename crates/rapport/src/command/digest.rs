@@ -21,6 +21,7 @@ pub async fn run(ctx: &Ctx, args: &DigestArgs) -> Result<ExitCode> {
         DigestPeriodArg::Day => DigestPeriod::Day,
         DigestPeriodArg::Week => DigestPeriod::Week,
     };
+    embed_the_periods(ctx, &config, &store, now - period.length() * 2).await;
     let digest = build(&store, &config, period, args.team.as_deref(), now)
         .await
         .context("cannot make the digest")?;
@@ -59,6 +60,59 @@ pub async fn run(ctx: &Ctx, args: &DigestArgs) -> Result<ExitCode> {
         out.flush()?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// With the embedding model installed, embeds the inbound messages written since
+/// `since` (the digest's period and the one before) that have no vector yet, so that
+/// its themes by meaning cover every message; a running `serve`, `listen` or worker has
+/// usually done it already. Without the model this does nothing (the digest says how to
+/// turn themes on); when it fails, the digest is still made, from the vectors there are.
+async fn embed_the_periods(
+    ctx: &Ctx,
+    config: &rapport_core::config::Config,
+    store: &rapport_store::Store,
+    since: chrono::DateTime<chrono::Utc>,
+) {
+    let model = rapport_semantic::MODEL_NAME;
+    match store
+        .messages_to_embed(model, Some(since), i64::MIN, 1)
+        .await
+    {
+        Ok(todo) if todo.is_empty() => return,
+        Ok(_) => {}
+        Err(e) => {
+            eprintln!("rapport: the digest's themes cover only the messages embedded so far: {e}");
+            return;
+        }
+    }
+    let embedder = match super::semantic::load(ctx, config, rapport_semantic::DeviceChoice::Cpu) {
+        Ok(Some(e)) => e,
+        Ok(None) => return,
+        Err(e) => {
+            eprintln!(
+                "rapport: the digest's themes cover only the messages embedded so far: {e:#}"
+            );
+            return;
+        }
+    };
+    eprintln!("rapport: embedding the period's new messages for the themes by meaning…");
+    let mut after = i64::MIN;
+    let done = rapport_server::semantic::embed_pending(
+        store,
+        &embedder,
+        config.semantic.batch,
+        None,
+        Some(since),
+        &mut after,
+        |_| {},
+    )
+    .await;
+    match done {
+        Ok(n) => eprintln!("rapport: embedded {n} messages"),
+        Err(e) => eprintln!(
+            "rapport: the digest's themes cover only the messages embedded so far: cannot embed the rest: {e}"
+        ),
+    }
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, flushed to

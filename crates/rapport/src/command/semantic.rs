@@ -202,6 +202,7 @@ pub async fn index(
         &embedder,
         config.semantic.batch,
         limit,
+        None,
         &mut after,
         |n| bar.set_position(n as u64),
     )

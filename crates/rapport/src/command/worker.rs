@@ -398,6 +398,7 @@ impl Worker<'_> {
             embedder,
             batch,
             Some(batch),
+            None,
             &mut after,
             |_| {},
         )
