@@ -16,7 +16,7 @@ use serde::Serialize;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::read::{CONV_COLUMNS, ConversationRow, conv_row};
-use crate::semantic::{PAGE, decode};
+use crate::semantic::{PAGE, decode, vector_of_model};
 use crate::{Store, StoreError, ms, time};
 
 /// The team condition on conversations `c`, with the team bound at `$n`.
@@ -281,12 +281,16 @@ impl Store {
         mut each: impl FnMut(PeriodMessage),
     ) -> Result<(), StoreError> {
         let sql = format!(
-            "SELECT m.id, m.author, m.text, m.compound, e.vector FROM messages m \
-             LEFT JOIN message_embeddings e ON e.message_id = m.id AND e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 \
+            concat!(
+                "SELECT m.id, m.author, m.text, m.compound, e.vector FROM messages m \
+             LEFT JOIN message_embeddings e ON e.message_id = m.id AND ",
+                vector_of_model!(),
+                " \
              LEFT JOIN conversations c ON c.id = m.conversation_id \
              WHERE m.direction = 'inbound' AND m.intent != 'spam' \
              AND m.created_at >= $2 AND m.created_at < $3 AND m.id > $5 \
-             AND ($4 IS NULL OR (c.merged_into IS NULL AND {})) ORDER BY m.id LIMIT $6",
+             AND ($4 IS NULL OR (c.merged_into IS NULL AND {})) ORDER BY m.id LIMIT $6"
+            ),
             team_clause(4)
         );
         let mut after = i64::MIN;

@@ -22,7 +22,7 @@ use sqlx::Row as _;
 
 use crate::drafts::insert_draft;
 use crate::ingest::event;
-use crate::semantic::decode;
+use crate::semantic::{decode, vector_of_model};
 use crate::{NewDraft, Store, StoreError, ms, time};
 
 /// An idea item, with what it holds.
@@ -346,13 +346,15 @@ impl Store {
                 (new, Placer::Words(g))
             }
             IdeaSimilarity::Meaning { threshold, model } => {
-                let rows = sqlx::query(
+                let rows = sqlx::query(concat!(
                     "SELECT m.id, m.text, e.vector FROM messages m \
-                     JOIN message_embeddings e ON e.message_id = m.id AND e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 \
+                     JOIN message_embeddings e ON e.message_id = m.id AND ",
+                    vector_of_model!(),
+                    " \
                      LEFT JOIN idea_messages im ON im.message_id = m.id \
                      WHERE m.direction = 'inbound' AND m.intent = 'idea' AND im.message_id IS NULL \
-                     ORDER BY m.created_at, m.id LIMIT $2",
-                )
+                     ORDER BY m.created_at, m.id LIMIT $2"
+                ))
                 .bind(model)
                 .bind(limit)
                 .fetch_all(&mut *tx)
@@ -366,12 +368,14 @@ impl Store {
                     let bytes: Vec<u8> = r.try_get(2)?;
                     new.push((id, r.try_get(1)?, Key::Vector(decode(&bytes, id)?)));
                 }
-                let existing = sqlx::query(
+                let existing = sqlx::query(concat!(
                     "SELECT im.item_id, im.message_id, e.vector FROM idea_messages im \
-                     JOIN message_embeddings e ON e.message_id = im.message_id AND e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 \
+                     JOIN message_embeddings e ON e.message_id = im.message_id AND ",
+                    vector_of_model!(),
+                    " \
                      JOIN idea_items i ON i.id = im.item_id WHERE i.merged_into IS NULL \
-                     ORDER BY im.item_id, im.message_id",
-                )
+                     ORDER BY im.item_id, im.message_id"
+                ))
                 .bind(model)
                 .fetch_all(&mut *tx)
                 .await?;
@@ -460,15 +464,17 @@ impl Store {
     /// The messages grouping by meaning needs and that have no vector of `model` yet:
     /// the idea messages in no item, and the messages of the items not merged away.
     pub async fn ideas_without_vectors(&self, model: &str) -> Result<Vec<i64>, StoreError> {
-        let rows: Vec<(i64,)> = sqlx::query_as(
+        let rows: Vec<(i64,)> = sqlx::query_as(concat!(
             "SELECT m.id FROM messages m LEFT JOIN idea_messages im ON im.message_id = m.id \
              LEFT JOIN idea_items i ON i.id = im.item_id \
-             LEFT JOIN message_embeddings e ON e.message_id = m.id AND e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 \
+             LEFT JOIN message_embeddings e ON e.message_id = m.id AND ",
+            vector_of_model!(),
+            " \
              WHERE e.message_id IS NULL AND ( \
                (im.message_id IS NULL AND m.direction = 'inbound' AND m.intent = 'idea') \
                OR (im.message_id IS NOT NULL AND i.merged_into IS NULL)) \
-             ORDER BY m.id",
-        )
+             ORDER BY m.id"
+        ))
         .bind(model)
         .fetch_all(&self.pool)
         .await?;

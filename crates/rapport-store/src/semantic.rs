@@ -17,13 +17,27 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::{Store, StoreError, ms, time};
 
+/// The SQL condition on a `message_embeddings e` row: a vector of the model bound as
+/// `$1`, of a usable length (a whole number of 32-bit floats). A damaged vector so
+/// counts as missing everywhere. A macro so that it goes into `concat!` at compile time.
+macro_rules! vector_of_model {
+    () => {
+        "e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0"
+    };
+}
+pub(crate) use vector_of_model;
+
 /// Rows read at a time when all vectors are read.
 pub(crate) const PAGE: i64 = 10_000;
 
 /// Messages the embedding job has still to do: inbound, with no vector of `model`.
-const MISSING: &str = "FROM messages m LEFT JOIN message_embeddings e \
-     ON e.message_id = m.id AND e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 \
-     WHERE m.direction = 'inbound' AND e.message_id IS NULL";
+const MISSING: &str = concat!(
+    "FROM messages m LEFT JOIN message_embeddings e \
+     ON e.message_id = m.id AND ",
+    vector_of_model!(),
+    " \
+     WHERE m.direction = 'inbound' AND e.message_id IS NULL"
+);
 
 /// A message's vector with what the features show beside it.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,9 +117,14 @@ impl Store {
         for chunk in ids.chunks(500) {
             let list = id_list(chunk);
             let rows: Vec<(i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
-                "SELECT m.id, m.text FROM messages m LEFT JOIN message_embeddings e \
-                 ON e.message_id = m.id AND e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 \
+                concat!(
+                    "SELECT m.id, m.text FROM messages m LEFT JOIN message_embeddings e \
+                 ON e.message_id = m.id AND ",
+                    vector_of_model!(),
+                    " \
                  WHERE m.id IN ({list}) AND e.message_id IS NULL ORDER BY m.id"
+                ),
+                list = list
             )))
             .bind(model)
             .fetch_all(&self.pool)
@@ -152,10 +171,12 @@ impl Store {
                 .bind(model)
                 .fetch_one(&self.pool)
                 .await?;
-        let (embedded,): (i64,) = sqlx::query_as(
+        let (embedded,): (i64,) = sqlx::query_as(concat!(
             "SELECT COUNT(*) FROM message_embeddings e JOIN messages m ON m.id = e.message_id \
-             WHERE e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 AND m.direction = 'inbound'",
-        )
+             WHERE ",
+            vector_of_model!(),
+            " AND m.direction = 'inbound'"
+        ))
         .bind(model)
         .fetch_one(&self.pool)
         .await?;
@@ -172,8 +193,13 @@ impl Store {
         for chunk in ids.chunks(500) {
             let list = id_list(chunk);
             let rows = sqlx::query(AssertSqlSafe(format!(
-                "SELECT e.message_id, e.vector FROM message_embeddings e \
-                 WHERE e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 AND e.message_id IN ({list}) ORDER BY e.message_id"
+                concat!(
+                    "SELECT e.message_id, e.vector FROM message_embeddings e \
+                 WHERE ",
+                    vector_of_model!(),
+                    " AND e.message_id IN ({list}) ORDER BY e.message_id"
+                ),
+                list = list
             )))
             .bind(model)
             .fetch_all(&self.pool)
@@ -200,12 +226,14 @@ impl Store {
         let from = from.map_or(i64::MIN, ms);
         let mut after = i64::MIN;
         loop {
-            let rows = sqlx::query(
+            let rows = sqlx::query(concat!(
                 "SELECT m.id, m.conversation_id, m.text, m.compound, m.created_at, e.vector \
                  FROM message_embeddings e JOIN messages m ON m.id = e.message_id \
-                 WHERE e.model = $1 AND length(e.vector) > 0 AND length(e.vector) % 4 = 0 AND m.direction = 'inbound' AND m.created_at >= $2 \
-                 AND m.created_at < $3 AND m.id > $4 ORDER BY m.id LIMIT $5",
-            )
+                 WHERE ",
+                vector_of_model!(),
+                " AND m.direction = 'inbound' AND m.created_at >= $2 \
+                 AND m.created_at < $3 AND m.id > $4 ORDER BY m.id LIMIT $5"
+            ))
             .bind(model)
             .bind(from)
             .bind(ms(to))
