@@ -72,19 +72,25 @@ fn vector(seed: f32) -> Vec<f32> {
         .collect()
 }
 
-#[tokio::test]
-async fn vectors_are_stored_exactly_once_per_message_and_model() {
+/// A new store holding these messages.
+async fn store_with(batch: &[Prepared]) -> (TestDb, rapport_store::Store) {
     let db = TestDb::new().await;
     let store = db.create().await;
+    let mut ingestor = store.ingestor(&Config::default()).await.unwrap();
+    ingestor.write_batch(batch, &[]).await.unwrap();
+    drop(ingestor);
+    (db, store)
+}
+
+#[tokio::test]
+async fn vectors_are_stored_exactly_once_per_message_and_model() {
     let batch = vec![
         prepare("a", "my parcel never arrived", 0, Direction::Inbound),
         prepare("b", "we are sorry, sending another", 1, Direction::Outbound),
         prepare("c", "the lamp is lovely", 2, Direction::Inbound),
         prepare("d", "an idea: a sleep timer", 3, Direction::Inbound),
     ];
-    let mut ingestor = store.ingestor(&Config::default()).await.unwrap();
-    ingestor.write_batch(&batch, &[]).await.unwrap();
-    drop(ingestor);
+    let (_db, store) = store_with(&batch).await;
 
     let model = "all-MiniLM-L6-v2";
     let todo = store
@@ -203,15 +209,11 @@ async fn vectors_are_stored_exactly_once_per_message_and_model() {
 /// up again and replaces it.
 #[tokio::test]
 async fn a_damaged_vector_counts_as_missing_and_is_computed_again() {
-    let db = TestDb::new().await;
-    let store = db.create().await;
-    let batch = vec![
+    let (db, store) = store_with(&[
         prepare("a", "my parcel never arrived", 0, Direction::Inbound),
         prepare("c", "the lamp is lovely", 2, Direction::Inbound),
-    ];
-    let mut ingestor = store.ingestor(&Config::default()).await.unwrap();
-    ingestor.write_batch(&batch, &[]).await.unwrap();
-    drop(ingestor);
+    ])
+    .await;
     let model = "all-MiniLM-L6-v2";
     let todo = store
         .messages_to_embed(model, None, i64::MIN, 10)

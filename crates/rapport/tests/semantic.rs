@@ -37,6 +37,30 @@ fn with_model(data: &Path, model: &Path) -> std::process::Command {
     c
 }
 
+/// `rapport ARGS` with the model, its standard output parsed as JSON.
+fn json_with_model(data: &Path, model: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&ok(with_model(data, model).args(args).output().unwrap())).unwrap()
+}
+
+/// Imports posts, in the shape of a Mastodon export's lines, from the file `path`.
+fn import_posts(data: &Path, model: &Path, path: &Path, posts: &[Value]) {
+    let lines: Vec<String> = posts.iter().map(Value::to_string).collect();
+    std::fs::write(path, lines.join("\n") + "\n").unwrap();
+    ok(with_model(data, model)
+        .args(["import", "--platform", "mastodon"])
+        .arg(path)
+        .output()
+        .unwrap());
+}
+
+/// A data directory made with `init`, in a new temporary folder.
+fn initialised(model: &Path) -> (TempDir, std::path::PathBuf) {
+    let tmp = TempDir::new().unwrap();
+    let data = tmp.path().join("data");
+    ok(with_model(&data, model).arg("init").output().unwrap());
+    (tmp, data)
+}
+
 fn run_stdin(mut c: std::process::Command, input: &str) -> std::process::Output {
     let mut child = c
         .stdin(std::process::Stdio::piped())
@@ -153,9 +177,7 @@ fn similar_finds_the_conversations_that_mean_the_same() {
     let Some(model) = backend::model_dir() else {
         return;
     };
-    let tmp = TempDir::new().unwrap();
-    let data = tmp.path().join("data");
-    ok(with_model(&data, &model).arg("init").output().unwrap());
+    let (tmp, data) = initialised(&model);
     // Three things people talk about, each in words the others do not share.
     let rows = [
         (
@@ -195,30 +217,17 @@ fn similar_finds_the_conversations_that_mean_the_same() {
         ),
     ];
     let import = |name: &str, rows: &[(&str, &str, &str)], offset: usize| {
-        let file = tmp.path().join(name);
-        let lines: Vec<String> = rows
+        let posts: Vec<Value> = rows
             .iter()
             .enumerate()
             .map(|(i, (id, user, text))| {
                 serde_json::json!({"id": id, "user": user, "text": text,
                     "created_at": format!("2026-11-2{}T10:00:00Z", (i + offset) % 3)})
-                .to_string()
             })
             .collect();
-        std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-        ok(with_model(&data, &model)
-            .args(["import", "--platform", "mastodon"])
-            .arg(&file)
-            .output()
-            .unwrap());
+        import_posts(&data, &model, &tmp.path().join(name), &posts);
     };
-    let status = || -> Value {
-        serde_json::from_str(&ok(with_model(&data, &model)
-            .args(["semantic", "status", "--json"])
-            .output()
-            .unwrap()))
-        .unwrap()
-    };
+    let status = || json_with_model(&data, &model, &["semantic", "status", "--json"]);
     // Five posts: a worker embeds them between jobs (its embeddings duty).
     import("first.jsonl", &rows[..5], 0);
     let s = status();
@@ -239,28 +248,20 @@ fn similar_finds_the_conversations_that_mean_the_same() {
     );
     // Two more: `semantic index` embeds those two, now.
     import("second.jsonl", &rows[5..], 5);
-    let indexed: Value = serde_json::from_str(&ok(with_model(&data, &model)
-        .args(["semantic", "index", "--json"])
-        .output()
-        .unwrap()))
-    .unwrap();
+    let indexed = json_with_model(&data, &model, &["semantic", "index", "--json"]);
     assert_eq!(indexed["embedded_now"], 2);
     assert_eq!(indexed["missing"], 0);
     // Again: nothing left to do, nothing embedded twice.
-    let again: Value = serde_json::from_str(&ok(with_model(&data, &model)
-        .args(["semantic", "index", "--json"])
-        .output()
-        .unwrap()))
-    .unwrap();
+    let again = json_with_model(&data, &model, &["semantic", "index", "--json"]);
     assert_eq!(again["embedded_now"], 0);
     assert_eq!(again["embedded"], 7);
 
     // The conversation of each post, by its text.
-    let inbox: Value = serde_json::from_str(&ok(with_model(&data, &model)
-        .args(["inbox", "--json", "--status", "all", "--limit", "100"])
-        .output()
-        .unwrap()))
-    .unwrap();
+    let inbox = json_with_model(
+        &data,
+        &model,
+        &["inbox", "--json", "--status", "all", "--limit", "100"],
+    );
     let conv_of = |needle: &str| -> i64 {
         inbox
             .as_array()
@@ -271,11 +272,11 @@ fn similar_finds_the_conversations_that_mean_the_same() {
             .unwrap_or_else(|| panic!("{needle}: {inbox:#}"))
     };
     let wifi = conv_of("dropping");
-    let similar: Value = serde_json::from_str(&ok(with_model(&data, &model)
-        .args(["similar", &wifi.to_string(), "--json", "--limit", "6"])
-        .output()
-        .unwrap()))
-    .unwrap();
+    let similar = json_with_model(
+        &data,
+        &model,
+        &["similar", &wifi.to_string(), "--json", "--limit", "6"],
+    );
     let found: Vec<i64> = similar
         .as_array()
         .unwrap()
@@ -304,9 +305,7 @@ fn the_digest_embeds_its_periods_messages_first() {
     let Some(model) = backend::model_dir() else {
         return;
     };
-    let tmp = TempDir::new().unwrap();
-    let data = tmp.path().join("data");
-    ok(with_model(&data, &model).arg("init").output().unwrap());
+    let (tmp, data) = initialised(&model);
     // Three this week, one the week before, one long ago (RAPPORT_NOW is 2026-11-23).
     let rows = [
         ("a", "2026-11-21T10:00:00Z", "my parcel never arrived"),
@@ -319,27 +318,16 @@ fn the_digest_embeds_its_periods_messages_first() {
         ("d", "2026-11-12T10:00:00Z", "where is my order"),
         ("e", "2026-09-01T10:00:00Z", "an old question"),
     ];
-    let file = tmp.path().join("posts.jsonl");
-    let lines: Vec<String> = rows
+    let posts: Vec<Value> = rows
         .iter()
         .map(|(id, at, text)| {
             serde_json::json!({"id": id, "user": format!("{id}@m.example"), "text": text,
                 "created_at": at})
-            .to_string()
         })
         .collect();
-    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-    ok(with_model(&data, &model)
-        .args(["import", "--platform", "mastodon"])
-        .arg(&file)
-        .output()
-        .unwrap());
+    import_posts(&data, &model, &tmp.path().join("posts.jsonl"), &posts);
 
-    let digest: Value = serde_json::from_str(&ok(with_model(&data, &model)
-        .args(["digest", "--json"])
-        .output()
-        .unwrap()))
-    .unwrap();
+    let digest = json_with_model(&data, &model, &["digest", "--json"]);
     let st = &digest["themes"]["semantic_themes"];
     assert_eq!(st["on"], true, "{st:#}");
     assert_eq!(
@@ -349,11 +337,7 @@ fn the_digest_embeds_its_periods_messages_first() {
     );
     assert_eq!(st["not_embedded"], 0);
     // This week's and last week's were embedded; the old one was left to the job.
-    let s: Value = serde_json::from_str(&ok(with_model(&data, &model)
-        .args(["semantic", "status", "--json"])
-        .output()
-        .unwrap()))
-    .unwrap();
+    let s = json_with_model(&data, &model, &["semantic", "status", "--json"]);
     assert_eq!(
         (s["embedded"].as_i64(), s["missing"].as_i64()),
         (Some(4), Some(1)),
